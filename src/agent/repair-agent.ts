@@ -1,0 +1,182 @@
+/**
+ * RepairAgent: the conversation state machine the sessions hold.
+ *
+ * new_problem --(description)--> waiting_feedback (attempt 1)
+ * waiting_feedback --sim--> resolved
+ * waiting_feedback --não--> waiting_feedback (attempt + 1) or max_attempts at the limit
+ * waiting_feedback --ambiguous--> waiting_feedback (no attempt consumed)
+ * resolved | max_attempts --(description)--> a new problem
+ */
+import { classifyFeedback } from './feedback.js';
+import {
+  AMBIGUOUS_REPLY,
+  EMPTY_MESSAGE_REPLY,
+  firstSolutionReply,
+  maxAttemptsReply,
+  nextSolutionReply,
+  RESOLVED_REPLY,
+} from './replies.js';
+import type { AgentSnapshot, AgentState, ChatMessage, Responder } from './types.js';
+
+/** A description given in pieces (after "more details, please") is kept up to this length. */
+const MAX_PROBLEM_LENGTH = 2000;
+
+export interface RepairAgentOptions {
+  responder: Responder;
+  /** @default 3 */
+  maxAttempts?: number;
+  /** @default true */
+  useRag?: boolean;
+  /** @default true */
+  useWebSearch?: boolean;
+  /** Current time, for message timestamps. @default () => new Date() */
+  now?: () => Date;
+}
+
+interface Turn {
+  state: AgentState;
+  currentAttempt: number;
+  problem: string | null;
+  reply: string;
+}
+
+export class RepairAgent {
+  useRag: boolean;
+  useWebSearch: boolean;
+  readonly #responder: Responder;
+  readonly #now: () => Date;
+  #maxAttempts: number;
+  #state: AgentState = 'new_problem';
+  #currentAttempt = 0;
+  #problem: string | null = null;
+  #history: ChatMessage[] = [];
+
+  constructor(options: RepairAgentOptions) {
+    this.#responder = options.responder;
+    this.#now = options.now ?? (() => new Date());
+    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.useRag = options.useRag ?? true;
+    this.useWebSearch = options.useWebSearch ?? true;
+  }
+
+  /** Rebuilds an agent from a snapshot (as loaded from a store). */
+  static restore(
+    snapshot: AgentSnapshot,
+    options: Pick<RepairAgentOptions, 'responder' | 'now'>,
+  ): RepairAgent {
+    const agent = new RepairAgent({ ...options, ...snapshot });
+    agent.#state = snapshot.state;
+    agent.#currentAttempt = snapshot.currentAttempt;
+    agent.#problem = snapshot.problem;
+    agent.#history = [...snapshot.history];
+    return agent;
+  }
+
+  get state(): AgentState {
+    return this.#state;
+  }
+
+  get currentAttempt(): number {
+    return this.#currentAttempt;
+  }
+
+  get maxAttempts(): number {
+    return this.#maxAttempts;
+  }
+
+  get conversationHistory(): readonly ChatMessage[] {
+    return this.#history;
+  }
+
+  /** A copy of everything needed to continue later. */
+  snapshot(): AgentSnapshot {
+    return {
+      state: this.#state,
+      currentAttempt: this.#currentAttempt,
+      maxAttempts: this.#maxAttempts,
+      useRag: this.useRag,
+      useWebSearch: this.useWebSearch,
+      problem: this.#problem,
+      history: [...this.#history],
+    };
+  }
+
+  /** Answers one user message. If the responder fails, the agent is left exactly as it was. */
+  async chat(message: string): Promise<string> {
+    const text = message.trim();
+    const turn = await this.#plan(text);
+    const at = this.#now().toISOString();
+    this.#state = turn.state;
+    this.#currentAttempt = turn.currentAttempt;
+    this.#problem = turn.problem;
+    this.#history.push(
+      { role: 'user', content: text, at },
+      { role: 'assistant', content: turn.reply, at },
+    );
+    return turn.reply;
+  }
+
+  /** Starts over with a new problem; the conversation history is cleared. */
+  reset(): void {
+    this.#state = 'new_problem';
+    this.#currentAttempt = 0;
+    this.#problem = null;
+    this.#history = [];
+  }
+
+  async #plan(text: string): Promise<Turn> {
+    if (this.#state === 'waiting_feedback') return this.#planFeedback(text);
+    if (text === '') return { ...this.#unchanged(), reply: EMPTY_MESSAGE_REPLY };
+
+    // A new description; after "more details, please" it completes the earlier one.
+    const pending = this.#state === 'new_problem' ? this.#problem : null;
+    const problem = (pending ? `${pending}\n${text}` : text).slice(-MAX_PROBLEM_LENGTH);
+    const solution = await this.#solve(problem, 1);
+    if (solution.needsDetails) {
+      return { state: 'new_problem', currentAttempt: 0, problem, reply: solution.text };
+    }
+    return {
+      state: 'waiting_feedback',
+      currentAttempt: 1,
+      problem,
+      reply: firstSolutionReply(solution.text),
+    };
+  }
+
+  async #planFeedback(text: string): Promise<Turn> {
+    const feedback = classifyFeedback(text);
+    if (feedback === 'ambiguous') return { ...this.#unchanged(), reply: AMBIGUOUS_REPLY };
+    if (feedback === 'resolved') {
+      return { ...this.#unchanged(), state: 'resolved', reply: RESOLVED_REPLY };
+    }
+    if (this.#currentAttempt >= this.#maxAttempts) {
+      return {
+        ...this.#unchanged(),
+        state: 'max_attempts',
+        reply: maxAttemptsReply(this.#maxAttempts),
+      };
+    }
+    const attempt = this.#currentAttempt + 1;
+    const solution = await this.#solve(this.#problem ?? '', attempt);
+    return {
+      ...this.#unchanged(),
+      currentAttempt: attempt,
+      reply: nextSolutionReply(solution.text, attempt, this.#maxAttempts),
+    };
+  }
+
+  #unchanged(): Omit<Turn, 'reply'> {
+    return { state: this.#state, currentAttempt: this.#currentAttempt, problem: this.#problem };
+  }
+
+  #solve(problem: string, attempt: number) {
+    return this.#responder.solve({
+      problem,
+      attempt,
+      maxAttempts: this.#maxAttempts,
+      history: this.#history,
+      useRag: this.useRag,
+      useWebSearch: this.useWebSearch,
+    });
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** The `cql-agent` command line. Configuration comes from the environment and `.env`. */
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { SessionError } from '../sessions/errors.js';
+import { SessionManager } from '../sessions/manager.js';
+import { assertSessionId } from '../sessions/session-id.js';
+import { runChat } from './chat.js';
+
+const program = new Command('cql-agent').description('CQL Agent: assistente de reparos domésticos');
+
+program
+  .command('chat')
+  .description("interactive assistant in the terminal ('novo' for a new problem, 'sair' to quit)")
+  .option('-s, --session <id>', 'session id to start or continue', 'default')
+  .action(async (options: { session: string }) => {
+    assertSessionId(options.session);
+    const config = loadConfig();
+    // Logs go to standard error so they do not mix with the conversation.
+    const logger = createLogger({
+      level: config.logLevel,
+      destination: pino.destination({ dest: 2, sync: true }),
+    });
+    const manager = await SessionManager.create({ config, logger });
+    try {
+      await runChat({
+        manager,
+        sessionId: options.session,
+        input: process.stdin,
+        output: process.stdout,
+      });
+    } finally {
+      await manager.close();
+    }
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  // Expected failures are one clear line; anything else keeps its stack.
+  const expected = error instanceof ConfigError || error instanceof SessionError;
+  process.stderr.write(`cql-agent: ${expected ? error.message : (error as Error).stack}\n`);
+  process.exitCode = expected ? 2 : 1;
+}

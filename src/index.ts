@@ -1,0 +1,39 @@
+/** Public API of the CQL Agent session system. */
+
+export { classifyFeedback, type Feedback } from './agent/feedback.js';
+export { type KnowledgeDoc, loadKnowledge } from './agent/knowledge.js';
+export { OfflineResponder } from './agent/offline-responder.js';
+export { RepairAgent, type RepairAgentOptions } from './agent/repair-agent.js';
+export type {
+  AgentSnapshot,
+  AgentState,
+  ChatMessage,
+  Responder,
+  SolutionReply,
+  SolutionRequest,
+} from './agent/types.js';
+export { type Config, ConfigError, loadConfig, redactRedisUrl } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  decodeSession,
+  encodeSession,
+  SCHEMA_VERSION,
+  type SessionRecord,
+} from './sessions/codec.js';
+export {
+  InvalidSessionIdError,
+  SessionCorruptError,
+  SessionError,
+  SessionTooLargeError,
+  StoreUnavailableError,
+} from './sessions/errors.js';
+export {
+  type AgentOptions,
+  SessionManager,
+  type SessionManagerOptions,
+  type SessionSummary,
+} from './sessions/manager.js';
+export { isValidSessionId, SESSION_ID_PATTERN } from './sessions/session-id.js';
+export { MemorySessionStore, type MemoryStoreOptions } from './sessions/stores/memory.js';
+export { RedisSessionStore, type RedisStoreOptions } from './sessions/stores/redis.js';
+export type { ListOptions, ListPage, SessionStore, StoredEntry } from './sessions/types.js';

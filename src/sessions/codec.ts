@@ -1,0 +1,144 @@
+/**
+ * The stored format: versioned JSON, never pickle or eval, validated on the way in.
+ *
+ * Keys are written in a fixed order with the small, fixed-size fields first (the "head") and
+ * the unbounded ones (`problem`, `conversation_history`) last, so a listing can read only the
+ * first HEAD_BYTES of each value instead of whole conversations.
+ */
+import { z } from 'zod';
+import { AGENT_STATES } from '../agent/types.js';
+import { SessionCorruptError, SessionTooLargeError } from './errors.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** Enough bytes to hold every head field of a canonical value. */
+export const HEAD_BYTES = 512;
+
+const timestamp = z.iso.datetime();
+const count = z.int().min(0);
+
+const headSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  version: count,
+  state: z.enum(AGENT_STATES),
+  current_attempt: count,
+  max_attempts: z.int().min(1),
+  use_rag: z.boolean(),
+  use_web_search: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+const recordSchema = headSchema
+  .extend({
+    problem: z.string().nullable(),
+    conversation_history: z.array(
+      z.object({ role: z.enum(['user', 'assistant']), content: z.string(), at: timestamp }),
+    ),
+  })
+  .refine((r) => r.current_attempt <= r.max_attempts, {
+    message: 'current_attempt is above max_attempts',
+  });
+
+/** One session as stored. */
+export type SessionRecord = z.output<typeof recordSchema>;
+export type SessionHead = z.output<typeof headSchema>;
+
+export interface EncodeLimits {
+  /** Older messages beyond this count are dropped. */
+  maxHistoryMessages: number;
+  /** A value still larger than this (UTF-8 bytes) is refused. */
+  maxBytes: number;
+}
+
+/** Serializes a record, trimming history oldest-first; throws SessionTooLargeError past maxBytes. */
+export function encodeSession(
+  sessionId: string,
+  record: SessionRecord,
+  limits: EncodeLimits,
+): { json: string; record: SessionRecord } {
+  const history = record.conversation_history;
+  const canonical: SessionRecord = {
+    schema_version: SCHEMA_VERSION,
+    version: record.version,
+    state: record.state,
+    current_attempt: record.current_attempt,
+    max_attempts: record.max_attempts,
+    use_rag: record.use_rag,
+    use_web_search: record.use_web_search,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    problem: record.problem,
+    conversation_history:
+      history.length > limits.maxHistoryMessages
+        ? history.slice(history.length - limits.maxHistoryMessages)
+        : history,
+  };
+  const json = JSON.stringify(canonical);
+  // Cheap bound first: a UTF-8 byte is at least one UTF-16 unit and at most three.
+  if (json.length * 3 > limits.maxBytes) {
+    const bytes = Buffer.byteLength(json);
+    if (bytes > limits.maxBytes) throw new SessionTooLargeError(sessionId, bytes, limits.maxBytes);
+  }
+  return { json, record: canonical };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || 'value'}: ${issue.message}`)
+    .join('; ');
+}
+
+function parseJson(sessionId: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new SessionCorruptError(sessionId, 'not valid JSON', { cause: error });
+  }
+}
+
+function checkSchemaVersion(sessionId: string, value: unknown): void {
+  const declared = (value as { schema_version?: unknown } | null)?.schema_version;
+  if (typeof value === 'object' && value !== null && declared !== SCHEMA_VERSION) {
+    throw new SessionCorruptError(
+      sessionId,
+      `unknown schema_version ${JSON.stringify(declared) ?? 'undefined'} (this version reads ${SCHEMA_VERSION})`,
+    );
+  }
+}
+
+/** Parses and validates a stored value; any defect is a SessionCorruptError naming the session. */
+export function decodeSession(sessionId: string, raw: string): SessionRecord {
+  const value = parseJson(sessionId, raw);
+  checkSchemaVersion(sessionId, value);
+  const result = recordSchema.safeParse(value);
+  if (!result.success) {
+    throw new SessionCorruptError(sessionId, describeIssues(result.error), { cause: result.error });
+  }
+  return result.data;
+}
+
+const HEAD_END = ',"problem":';
+
+/**
+ * Reads the head fields from the first bytes of a canonical value. Returns undefined when the
+ * text is not in canonical form (then decode the whole value); throws SessionCorruptError when
+ * it is, but its head is invalid.
+ */
+export function decodeHead(sessionId: string, prefix: string): SessionHead | undefined {
+  const end = prefix.indexOf(HEAD_END);
+  if (!prefix.startsWith('{"schema_version":') || end === -1) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(`${prefix.slice(0, end)}}`);
+  } catch {
+    return undefined;
+  }
+  checkSchemaVersion(sessionId, value);
+  const result = headSchema.safeParse(value);
+  if (!result.success) {
+    throw new SessionCorruptError(sessionId, describeIssues(result.error), { cause: result.error });
+  }
+  return result.data;
+}

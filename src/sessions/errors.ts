@@ -1,0 +1,69 @@
+/**
+ * Coded errors of the session system. Every error carries a stable `code`, a `name`, and the
+ * original failure as `cause`, so callers (API, CLI) can map them without parsing messages.
+ */
+
+/** Shows an untrusted value in a message without echoing kilobytes of it. */
+export function describeValue(value: unknown, max = 40): string {
+  if (typeof value !== 'string') return `a value of type ${value === null ? 'null' : typeof value}`;
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}... (${value.length} characters)`;
+}
+
+export abstract class SessionError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidSessionIdError extends SessionError {
+  readonly code = 'ERR_INVALID_SESSION_ID';
+
+  constructor(received: unknown) {
+    super(
+      `Invalid session id ${describeValue(received)}: use 1-128 characters of letters, digits, '_' or '-'`,
+    );
+  }
+}
+
+export class SessionCorruptError extends SessionError {
+  readonly code = 'ERR_SESSION_CORRUPT';
+
+  constructor(
+    readonly sessionId: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Session "${sessionId}" holds an unreadable value: ${reason}`, options);
+  }
+}
+
+export class SessionTooLargeError extends SessionError {
+  readonly code = 'ERR_SESSION_TOO_LARGE';
+
+  constructor(
+    readonly sessionId: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `Session "${sessionId}" is ${bytes} bytes once serialized, over the ${limit}-byte limit (SESSION_MAX_BYTES); nothing was written`,
+    );
+  }
+}
+
+export class StoreUnavailableError extends SessionError {
+  readonly code = 'ERR_STORE_UNAVAILABLE';
+
+  constructor(
+    readonly backend: string,
+    readonly operation: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`The ${backend} session store failed during ${operation}: ${reason}`, options);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * SessionManager: the only thing the API and the CLI talk to. It validates session ids, turns
+ * agents into stored records and back through the codec, and hides which store is in use.
+ */
+import { OfflineResponder } from '../agent/offline-responder.js';
+import { RepairAgent } from '../agent/repair-agent.js';
+import type { AgentSnapshot, AgentState, Responder } from '../agent/types.js';
+import { type Config, loadConfig } from '../config.js';
+import { componentLogger, createLogger, type Logger } from '../logger.js';
+import {
+  decodeHead,
+  decodeSession,
+  encodeSession,
+  HEAD_BYTES,
+  SCHEMA_VERSION,
+  type SessionHead,
+  type SessionRecord,
+} from './codec.js';
+import { SessionCorruptError } from './errors.js';
+import { openStore } from './open-store.js';
+import { assertSessionId } from './session-id.js';
+import type { SessionStore, StoreBackend, StoredEntry } from './types.js';
+
+export interface SessionManagerOptions {
+  /** @default loadConfig() */
+  config?: Config;
+  /** Root logger. @default a pino logger at config.logLevel on standard output */
+  logger?: Logger;
+  /** An open store to use instead of the configured one; closed by close(). */
+  store?: SessionStore;
+  /** Writes the agents' solutions. @default the offline knowledge-base responder */
+  responder?: Responder;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+export interface AgentOptions {
+  /** @default true for a new session; an existing one keeps its own unless given */
+  useRag?: boolean;
+  /** @default true for a new session; an existing one keeps its own unless given */
+  useWebSearch?: boolean;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  state: AgentState;
+  currentAttempt: number;
+  /** Remaining seconds; null for a session without expiry. */
+  ttl: number | null;
+}
+
+/** What the manager remembers about an agent it handed out. */
+interface Provenance {
+  sessionId: string;
+  version: number;
+  createdAt: string;
+}
+
+const LIST_PAGE_SIZE = 100;
+
+function toSnapshot(record: SessionRecord): AgentSnapshot {
+  return {
+    state: record.state,
+    currentAttempt: record.current_attempt,
+    maxAttempts: record.max_attempts,
+    useRag: record.use_rag,
+    useWebSearch: record.use_web_search,
+    problem: record.problem,
+    history: record.conversation_history,
+  };
+}
+
+export class SessionManager {
+  readonly store: SessionStore;
+  readonly config: Config;
+  readonly #logger: Logger;
+  readonly #responder: Responder;
+  readonly #now: () => Date;
+  readonly #provenance = new WeakMap<RepairAgent, Provenance>();
+
+  private constructor(
+    store: SessionStore,
+    config: Config,
+    logger: Logger,
+    responder: Responder,
+    now: () => Date,
+  ) {
+    this.store = store;
+    this.config = config;
+    this.#logger = componentLogger(logger, 'sessions.manager');
+    this.#responder = responder;
+    this.#now = now;
+  }
+
+  /** Opens the configured store (Redis with a logged fallback to memory, or memory). */
+  static async create(options: SessionManagerOptions = {}): Promise<SessionManager> {
+    const config = options.config ?? loadConfig();
+    const logger = options.logger ?? createLogger({ level: config.logLevel });
+    const responder = options.responder ?? (await OfflineResponder.fromDirectory());
+    const store = options.store ?? (await openStore(config, logger));
+    return new SessionManager(store, config, logger, responder, options.now ?? (() => new Date()));
+  }
+
+  get backend(): StoreBackend {
+    return this.store.name;
+  }
+
+  /** Loads the session's agent, or creates and saves a new one. */
+  async getOrCreateAgent(sessionId: string, options: AgentOptions = {}): Promise<RepairAgent> {
+    assertSessionId(sessionId);
+    const raw = await this.store.get(sessionId);
+    if (raw !== null) {
+      const record = this.#decode(sessionId, raw);
+      const agent = RepairAgent.restore(toSnapshot(record), {
+        responder: this.#responder,
+        now: this.#now,
+      });
+      if (options.useRag !== undefined) agent.useRag = options.useRag;
+      if (options.useWebSearch !== undefined) agent.useWebSearch = options.useWebSearch;
+      this.#provenance.set(agent, {
+        sessionId,
+        version: record.version,
+        createdAt: record.created_at,
+      });
+      return agent;
+    }
+
+    const agent = new RepairAgent({
+      responder: this.#responder,
+      now: this.#now,
+      maxAttempts: this.config.maxAttempts,
+      useRag: options.useRag ?? true,
+      useWebSearch: options.useWebSearch ?? true,
+    });
+    this.#logger.info(
+      {
+        session_id: sessionId,
+        use_rag: agent.useRag,
+        use_web_search: agent.useWebSearch,
+        event_type: 'agent_created',
+      },
+      'Criando novo agente',
+    );
+    await this.updateAgent(sessionId, agent);
+    return agent;
+  }
+
+  /** Saves the agent: call it after every change, or the change is lost (in every backend). */
+  async updateAgent(sessionId: string, agent: RepairAgent): Promise<void> {
+    assertSessionId(sessionId);
+    const known = this.#provenance.get(agent);
+    const previous = known?.sessionId === sessionId ? known : undefined;
+    const snapshot = agent.snapshot();
+    const now = this.#now().toISOString();
+    const { json, record } = encodeSession(
+      sessionId,
+      {
+        schema_version: SCHEMA_VERSION,
+        version: (previous?.version ?? 0) + 1,
+        state: snapshot.state,
+        current_attempt: snapshot.currentAttempt,
+        max_attempts: snapshot.maxAttempts,
+        use_rag: snapshot.useRag,
+        use_web_search: snapshot.useWebSearch,
+        created_at: previous?.createdAt ?? now,
+        updated_at: now,
+        problem: snapshot.problem,
+        conversation_history: [...snapshot.history],
+      },
+      { maxHistoryMessages: this.config.maxHistoryMessages, maxBytes: this.config.sessionMaxBytes },
+    );
+    await this.store.set(sessionId, json, this.config.sessionTtl);
+    this.#provenance.set(agent, {
+      sessionId,
+      version: record.version,
+      createdAt: record.created_at,
+    });
+    this.#logger.debug(
+      { session_id: sessionId, version: record.version, event_type: 'session_saved' },
+      'Sessão salva',
+    );
+  }
+
+  /** True when a session was deleted. */
+  async deleteSession(sessionId: string): Promise<boolean> {
+    assertSessionId(sessionId);
+    const deleted = await this.store.delete(sessionId);
+    if (deleted) {
+      this.#logger.info(
+        { session_id: sessionId, event_type: 'session_deleted' },
+        'Sessão removida',
+      );
+    }
+    return deleted;
+  }
+
+  /** Remaining seconds; null without expiry; 0 when the session does not exist. */
+  async getTtl(sessionId: string): Promise<number | null> {
+    assertSessionId(sessionId);
+    return this.store.ttl(sessionId);
+  }
+
+  /** Every session (or the first `limit`), sorted by id. Unreadable values are logged and skipped. */
+  async listSessions(options: { limit?: number } = {}): Promise<SessionSummary[]> {
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const found = new Map<string, SessionSummary>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.list({ cursor, limit: LIST_PAGE_SIZE, headBytes: HEAD_BYTES });
+      for (const entry of page.entries) {
+        if (found.size >= limit) break;
+        const head = await this.#readHead(entry);
+        if (head) {
+          found.set(entry.id, {
+            sessionId: entry.id,
+            state: head.state,
+            currentAttempt: head.current_attempt,
+            ttl: entry.ttl,
+          });
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined && found.size < limit);
+    return [...found.values()].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  async #readHead(entry: StoredEntry): Promise<SessionHead | undefined> {
+    try {
+      const head = decodeHead(entry.id, entry.value);
+      if (head) return head;
+      // Not in canonical form (written by hand or by another tool): read the whole value.
+      const raw = await this.store.get(entry.id);
+      return raw === null ? undefined : decodeSession(entry.id, raw);
+    } catch (error) {
+      if (!(error instanceof SessionCorruptError)) throw error;
+      this.#logCorrupt(error);
+      return undefined;
+    }
+  }
+
+  #decode(sessionId: string, raw: string): SessionRecord {
+    try {
+      return decodeSession(sessionId, raw);
+    } catch (error) {
+      if (error instanceof SessionCorruptError) this.#logCorrupt(error);
+      throw error;
+    }
+  }
+
+  #logCorrupt(error: SessionCorruptError): void {
+    this.#logger.error(
+      { session_id: error.sessionId, event_type: 'session_corrupt', reason: error.message },
+      'Sessão ilegível',
+    );
+  }
+}

@@ -1,0 +1,49 @@
+/** Chooses the backend from the configuration: Redis when enabled and reachable, memory
+ * otherwise. A failed Redis start is a logged fallback (`redis_fallback`), never a crash. */
+import type { Config } from '../config.js';
+import { componentLogger, type Logger } from '../logger.js';
+import { MemorySessionStore } from './stores/memory.js';
+import { RedisSessionStore } from './stores/redis.js';
+import type { SessionStore } from './types.js';
+
+/** `logger` is the root logger; each part logs under its own name. */
+export async function openStore(config: Config, logger: Logger): Promise<SessionStore> {
+  const log = componentLogger(logger, 'sessions.store');
+  const memory = () => new MemorySessionStore({ maxSessions: config.memoryMaxSessions });
+  if (!config.useRedis) {
+    log.info(
+      {
+        event_type: 'memory_store_selected',
+        max_sessions: config.memoryMaxSessions,
+        default_ttl: config.sessionTtl,
+      },
+      'MemorySessionStore inicializado (USE_REDIS=false)',
+    );
+    return memory();
+  }
+  try {
+    const store = await RedisSessionStore.connect({
+      url: config.redis.url,
+      keyPrefix: config.keyPrefix,
+      connectTimeoutMs: config.redis.connectTimeoutMs,
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+      logger: componentLogger(logger, 'sessions.redis'),
+    });
+    log.info(
+      {
+        event_type: 'redis_connected',
+        redis_url: config.redis.redactedUrl,
+        default_ttl: config.sessionTtl,
+      },
+      'RedisSessionStore inicializado com sucesso',
+    );
+    return store;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.warn(
+      { event_type: 'redis_fallback', redis_url: config.redis.redactedUrl, reason },
+      `Falha ao conectar ao Redis, usando MemorySessionStore: ${reason}`,
+    );
+    return memory();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * In-process store for development and as the fallback. It behaves like Redis: it keeps
+ * serialized copies, hides and sweeps expired entries (unref'd timer), and is bounded, evicting
+ * the least recently used entry when full.
+ */
+import type { ListOptions, ListPage, SessionStore, StoredEntry } from '../types.js';
+
+export interface MemoryStoreOptions {
+  /** Entries kept before the least recently used is evicted (MEMORY_MAX_SESSIONS). @default 10000 */
+  maxSessions?: number;
+  /** How often expired entries are swept. @default 30000 */
+  sweepIntervalMs?: number;
+  /** Clock in milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+/** Remaining whole seconds, rounded as Redis's TTL command rounds them. */
+function secondsLeft(ms: number): number {
+  return Math.floor((ms + 500) / 1000);
+}
+
+export class MemorySessionStore implements SessionStore {
+  readonly name = 'memory';
+  readonly maxSessions: number;
+  /** Entries dropped to stay within maxSessions since start. */
+  evictions = 0;
+  // Map order is recency order: the first key is the least recently used.
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxSessions = options.maxSessions ?? 10000;
+    this.#now = options.now ?? Date.now;
+    this.#sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30000);
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(id: string): Promise<string | null> {
+    const entry = this.#live(id);
+    if (entry === undefined) return null;
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+    return entry.value;
+  }
+
+  async set(id: string, value: string, ttlSeconds: number): Promise<void> {
+    this.#entries.delete(id);
+    this.#entries.set(id, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    while (this.#entries.size > this.maxSessions) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+      this.evictions++;
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.#live(id) !== undefined && this.#entries.delete(id);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return this.#live(id) !== undefined;
+  }
+
+  async ttl(id: string): Promise<number | null> {
+    const entry = this.#live(id);
+    return entry === undefined ? 0 : secondsLeft(entry.expiresAt - this.#now());
+  }
+
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    const limit = options.limit ?? 100;
+    const after = options.cursor ?? '';
+    const ids = [...this.#entries.keys()].filter((id) => id > after).sort();
+    const entries: StoredEntry[] = [];
+    let index = 0;
+    for (; index < ids.length && entries.length < limit; index++) {
+      const id = ids[index] as string;
+      const entry = this.#live(id);
+      if (entry)
+        entries.push({ id, value: entry.value, ttl: secondsLeft(entry.expiresAt - this.#now()) });
+    }
+    const last = entries.at(-1);
+    return { entries, cursor: index < ids.length && last ? last.id : undefined };
+  }
+
+  /** Drops every expired entry; runs on a timer, callable directly. */
+  sweep(): void {
+    const now = this.#now();
+    for (const [id, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#entries.clear();
+  }
+
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(id);
+      return undefined;
+    }
+    return entry;
+  }
+}

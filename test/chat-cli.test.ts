@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type RedisClientType } from '@redis/client';
+import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cql-agent chat` with these input lines and this environment only. */
+function chat(args: string[], input: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'chat', ...args], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input.map((line) => `${line}\n`).join(''));
+  });
+}
+
+describe('cql-agent chat', () => {
+  it('talks through a problem in memory, with novo and sair', async () => {
+    const run = await chat(
+      ['--session', 'cli-memory'],
+      ['a torneira está pingando', 'sim', 'novo', 'sair'],
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /armazenamento memory/);
+    assert.match(run.stdout, /O problema foi resolvido\? Responda com 'sim' ou 'não'\./);
+    assert.match(run.stdout, /Que ótimo que o problema foi resolvido/);
+    assert.match(run.stdout, /vamos começar um novo problema/);
+    assert.match(run.stdout, /Até logo!/);
+    assert.doesNotMatch(run.stdout, /"level"/, 'logs go to standard error');
+    assert.match(run.stderr, /"event_type":"agent_created"/);
+  });
+
+  it('refuses a hostile session id with one clear line', async () => {
+    const run = await chat(['--session', '../etc'], []);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^cql-agent: Invalid session id "..\/etc"/);
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+  });
+
+  it('refuses a bad configuration with one clear line naming the variable', async () => {
+    const run = await chat([], [], { SESSION_TTL: 'abc' });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /SESSION_TTL must be a whole number .*received "abc"/);
+  });
+});
+
+describe('cql-agent chat on Redis', redisTestOptions(), () => {
+  let server: RedisServer;
+  let raw: RedisClientType;
+  before(async () => {
+    server = await startRedisServer();
+    raw = createClient({ url: server.url() });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw?.close();
+    await server?.stop();
+  });
+
+  it('continues the conversation in a second run with the same session id', async () => {
+    const env = { USE_REDIS: 'true', REDIS_URL: server.url() };
+    const first = await chat(['--session', 'cli-redis'], ['o chuveiro não esquenta', 'sair'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /armazenamento redis/);
+    assert.match(first.stdout, /Chuveiro/);
+
+    const second = await chat(['--session', 'cli-redis'], ['não', 'sair'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /Continuando a conversa \(2 mensagens\)/);
+    assert.match(second.stdout, /tentativa 2 de 3/);
+
+    const stored = JSON.parse((await raw.get('cql:session:cli-redis')) ?? '{}');
+    assert.equal(stored.current_attempt, 2);
+    assert.equal(stored.conversation_history.length, 4);
+  });
+});

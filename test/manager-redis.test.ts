@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type RedisClientType } from '@redis/client';
+import { InvalidSessionIdError, SessionCorruptError } from '../src/sessions/errors.js';
+import { SessionManager } from '../src/sessions/manager.js';
+import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+import {
+  freePort,
+  type RedisServer,
+  redisTestOptions,
+  startRedisServer,
+} from './support/redis-server.js';
+
+const PASSWORD = 'correct-horse-battery';
+
+describe('SessionManager on Redis', redisTestOptions(), () => {
+  let server: RedisServer;
+  let raw: RedisClientType;
+
+  before(async () => {
+    server = await startRedisServer({ password: PASSWORD });
+    raw = createClient({ url: server.url() });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw?.close();
+    await server?.stop();
+  });
+
+  async function open(env: Record<string, string> = {}) {
+    const logs = captureLogs();
+    const manager = await SessionManager.create({
+      config: testConfig({ USE_REDIS: 'true', REDIS_URL: server.url(), ...env }),
+      logger: logs.logger,
+      responder: await testResponder(),
+    });
+    return { manager, logs };
+  }
+
+  it('connects and logs it like the documented example, without the password', async () => {
+    const { manager, logs } = await open({ SESSION_TTL: '3600' });
+    assert.equal(manager.backend, 'redis');
+    const line = logs.records().find((r) => r.event_type === 'redis_connected');
+    assert.equal(line?.level, 'INFO');
+    assert.equal(line?.message, 'RedisSessionStore inicializado com sucesso');
+    assert.equal(line?.component, 'session');
+    assert.equal(line?.redis_url, `redis://:***@127.0.0.1:${server.port}/0`);
+    assert.equal(line?.default_ttl, 3600);
+    assert.ok(logs.lines.every((l) => !l.includes(PASSWORD)));
+    await manager.close();
+  });
+
+  it('accepts the password from REDIS_HOST/REDIS_PORT/REDIS_PASSWORD', async () => {
+    const logs = captureLogs();
+    const manager = await SessionManager.create({
+      config: testConfig({
+        USE_REDIS: 'true',
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: String(server.port),
+        REDIS_PASSWORD: PASSWORD,
+      }),
+      logger: logs.logger,
+      responder: await testResponder(),
+    });
+    assert.equal(manager.backend, 'redis');
+    assert.ok(logs.lines.every((l) => !l.includes(PASSWORD)));
+    await manager.close();
+  });
+
+  it('falls back to memory on a wrong password, with the reason and no password in any line', async () => {
+    const logs = captureLogs();
+    const manager = await SessionManager.create({
+      config: testConfig({
+        USE_REDIS: 'true',
+        REDIS_URL: `redis://:wrong-secret@127.0.0.1:${server.port}/0`,
+      }),
+      logger: logs.logger,
+      responder: await testResponder(),
+    });
+    assert.equal(manager.backend, 'memory');
+    const line = logs.records().find((r) => r.event_type === 'redis_fallback');
+    assert.equal(line?.level, 'WARNING');
+    assert.match(String(line?.reason), /WRONGPASS/);
+    assert.match(String(line?.message), /^Falha ao conectar ao Redis, usando MemorySessionStore: /);
+    assert.ok(logs.lines.every((l) => !l.includes('wrong-secret')));
+    // Still a working session system.
+    const agent = await manager.getOrCreateAgent('still-works');
+    await agent.chat('a torneira está pingando');
+    await manager.updateAgent('still-works', agent);
+    assert.equal((await manager.getOrCreateAgent('still-works')).state, 'waiting_feedback');
+    await manager.close();
+  });
+
+  it('falls back to memory when nothing listens on the port', async () => {
+    const port = await freePort();
+    const logs = captureLogs();
+    const manager = await SessionManager.create({
+      config: testConfig({ USE_REDIS: 'true', REDIS_URL: `redis://127.0.0.1:${port}/0` }),
+      logger: logs.logger,
+      responder: await testResponder(),
+    });
+    assert.equal(manager.backend, 'memory');
+    const line = logs.records().find((r) => r.event_type === 'redis_fallback');
+    assert.match(String(line?.reason), /ECONNREFUSED/);
+    await manager.close();
+  });
+
+  it('sets the key TTL to SESSION_TTL on creation and again on every update', async () => {
+    const { manager } = await open({ SESSION_TTL: '1234' });
+    const agent = await manager.getOrCreateAgent('ttl-check');
+    assert.equal(await raw.ttl('cql:session:ttl-check'), 1234);
+    await raw.expire('cql:session:ttl-check', 10);
+    await agent.chat('a porta está rangendo');
+    await manager.updateAgent('ttl-check', agent);
+    assert.equal(await raw.ttl('cql:session:ttl-check'), 1234);
+    assert.equal(await manager.getTtl('ttl-check'), 1234);
+    await manager.close();
+  });
+
+  it('stores readable JSON under the configured prefix, in the database of the URL', async () => {
+    const { manager } = await open({ REDIS_URL: server.url(3), REDIS_KEY_PREFIX: 'app:' });
+    await manager.getOrCreateAgent('in-db-3');
+    assert.equal(await raw.exists('app:in-db-3'), 0, 'not in database 0');
+    const db3 = raw.duplicate();
+    await db3.connect();
+    await db3.select(3);
+    const stored = JSON.parse((await db3.get('app:in-db-3')) ?? '{}');
+    assert.equal(stored.state, 'new_problem');
+    assert.equal(stored.schema_version, 1);
+    await db3.close();
+    await manager.close();
+  });
+
+  it('shares sessions between instances and keeps them across restarts', async () => {
+    const first = await open();
+    const second = await open();
+    const agent = await first.manager.getOrCreateAgent('shared');
+    await agent.chat('a pia está entupida');
+    await first.manager.updateAgent('shared', agent);
+    await first.manager.close();
+    const seen = await second.manager.getOrCreateAgent('shared');
+    assert.equal(seen.state, 'waiting_feedback');
+    assert.equal(seen.conversationHistory.length, 2);
+    await second.manager.close();
+    const restarted = await open();
+    assert.equal((await restarted.manager.getOrCreateAgent('shared')).currentAttempt, 1);
+    await restarted.manager.close();
+  });
+
+  it('reports corrupt values, skips them in listings, and leaves them in Redis', async () => {
+    const { manager, logs } = await open({ REDIS_KEY_PREFIX: 'corrupt-test:' });
+    await manager.getOrCreateAgent('fine');
+    const bad = {
+      'not-json': '\x80\x04\x95pickle',
+      'wrong-shape': '{"schema_version":1,"state":42}',
+      'future-version': '{"schema_version":7}',
+      'empty-object': '{}',
+    };
+    for (const [id, value] of Object.entries(bad)) await raw.set(`corrupt-test:${id}`, value);
+    for (const id of Object.keys(bad)) {
+      await assert.rejects(
+        manager.getOrCreateAgent(id),
+        (e: unknown) => e instanceof SessionCorruptError && e.sessionId === id,
+      );
+    }
+    assert.deepEqual(
+      (await manager.listSessions()).map((s) => s.sessionId),
+      ['fine'],
+    );
+    for (const [id, value] of Object.entries(bad))
+      assert.equal(await raw.get(`corrupt-test:${id}`), value);
+    assert.ok(logs.records().filter((r) => r.event_type === 'session_corrupt').length >= 4);
+    await manager.close();
+  });
+
+  it('never sends KEYS, and sends nothing for a hostile id', async () => {
+    const { manager } = await open({ REDIS_KEY_PREFIX: 'stats:' });
+    await raw.configResetStat();
+    for (let i = 0; i < 20; i++) await manager.getOrCreateAgent(`user-${i}`);
+    await manager.listSessions();
+    await manager.deleteSession('user-0');
+    await manager.getTtl('user-1');
+    const before = await raw.info('commandstats');
+    for (const id of ['*', '../etc/passwd', 'a b', 'x'.repeat(10240)]) {
+      await assert.rejects(manager.getOrCreateAgent(id), InvalidSessionIdError);
+      await assert.rejects(manager.deleteSession(id), InvalidSessionIdError);
+    }
+    const afterStats = await raw.info('commandstats');
+    assert.doesNotMatch(afterStats, /cmdstat_keys:/);
+    assert.match(afterStats, /cmdstat_scan:/);
+    const calls = (stats: string) => stats.match(/cmdstat_(get|unlink|set):calls=\d+/g)?.join(',');
+    assert.equal(calls(afterStats), calls(before), 'no command was sent for a hostile id');
+    await manager.close();
+  });
+});

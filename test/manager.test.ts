@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeSession } from '../src/sessions/codec.js';
+import {
+  InvalidSessionIdError,
+  SessionCorruptError,
+  SessionTooLargeError,
+} from '../src/sessions/errors.js';
+import { SessionManager } from '../src/sessions/manager.js';
+import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import type { SessionStore } from '../src/sessions/types.js';
+import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+
+async function managerWith(
+  env: Record<string, string> = {},
+  store: SessionStore = new MemorySessionStore(),
+) {
+  const logs = captureLogs();
+  let clock = Date.parse('2025-10-26T10:30:00.000Z');
+  const manager = await SessionManager.create({
+    config: testConfig(env),
+    logger: logs.logger,
+    store,
+    responder: await testResponder(),
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
+  });
+  return { manager, store, logs };
+}
+
+/** Counts calls that reach the store. */
+function spyStore(inner: SessionStore) {
+  const calls: string[] = [];
+  const spy = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { spy, calls };
+}
+
+const HOSTILE_IDS = [
+  '*',
+  '../x',
+  'a b',
+  'a'.repeat(129),
+  'x'.repeat(10240),
+  '',
+  'cql:session:*',
+  'id\u0000',
+  'ação',
+];
+
+describe('SessionManager', () => {
+  it('starts on memory when Redis is not enabled, and says so', async () => {
+    const logs = captureLogs();
+    const manager = await SessionManager.create({
+      config: testConfig(),
+      logger: logs.logger,
+      responder: await testResponder(),
+    });
+    assert.equal(manager.backend, 'memory');
+    const line = logs.records().find((r) => r.event_type === 'memory_store_selected');
+    assert.equal(line?.level, 'INFO');
+    await manager.close();
+  });
+
+  it('rejects hostile session ids before any store is touched', async () => {
+    const { spy, calls } = spyStore(new MemorySessionStore());
+    const { manager } = await managerWith({}, spy);
+    const agent = await manager.getOrCreateAgent('fine');
+    calls.length = 0;
+    for (const id of HOSTILE_IDS) {
+      for (const call of [
+        () => manager.getOrCreateAgent(id),
+        () => manager.updateAgent(id, agent),
+        () => manager.deleteSession(id),
+        () => manager.getTtl(id),
+      ]) {
+        await assert.rejects(call(), (error: unknown) => {
+          assert.ok(error instanceof InvalidSessionIdError);
+          assert.equal(error.code, 'ERR_INVALID_SESSION_ID');
+          assert.ok(error.message.length < 250, 'a 10 KB id is not echoed whole');
+          return true;
+        });
+      }
+    }
+    assert.deepEqual(calls, []);
+    await manager.close();
+  });
+
+  it('creates a session (version 1) and logs it in the documented shape', async () => {
+    const { manager, store, logs } = await managerWith();
+    const agent = await manager.getOrCreateAgent('user-123', { useRag: true, useWebSearch: false });
+    assert.equal(agent.state, 'new_problem');
+    assert.equal(agent.useWebSearch, false);
+    const stored = decodeSession('user-123', (await store.get('user-123')) ?? '');
+    assert.equal(stored.version, 1);
+    assert.equal(stored.created_at, stored.updated_at);
+    assert.equal(stored.use_web_search, false);
+    const line = logs.records().find((r) => r.event_type === 'agent_created');
+    assert.deepEqual(
+      { ...line, timestamp: undefined },
+      {
+        timestamp: undefined,
+        level: 'INFO',
+        logger: 'sessions.manager',
+        component: 'session',
+        message: 'Criando novo agente',
+        session_id: 'user-123',
+        use_rag: true,
+        use_web_search: false,
+        event_type: 'agent_created',
+      },
+    );
+    await manager.close();
+  });
+
+  it('increments the version on every save and keeps created_at', async () => {
+    const { manager, store } = await managerWith();
+    const agent = await manager.getOrCreateAgent('s');
+    await agent.chat('a torneira está pingando');
+    await manager.updateAgent('s', agent);
+    await agent.chat('não');
+    await manager.updateAgent('s', agent);
+    const stored = decodeSession('s', (await store.get('s')) ?? '');
+    assert.equal(stored.version, 3);
+    assert.ok(stored.updated_at > stored.created_at);
+    const reloaded = await manager.getOrCreateAgent('s');
+    await manager.updateAgent('s', reloaded);
+    assert.equal(decodeSession('s', (await store.get('s')) ?? '').version, 4);
+    assert.equal(decodeSession('s', (await store.get('s')) ?? '').created_at, stored.created_at);
+  });
+
+  it('continues a conversation across loads, with its history and state', async () => {
+    const { manager } = await managerWith();
+    const first = await manager.getOrCreateAgent('conv');
+    await first.chat('o chuveiro não esquenta');
+    await manager.updateAgent('conv', first);
+    const second = await manager.getOrCreateAgent('conv');
+    const reply = await second.chat('não');
+    assert.match(reply, /tentativa 2 de 3/);
+    await manager.updateAgent('conv', second);
+    const third = await manager.getOrCreateAgent('conv');
+    assert.equal(third.currentAttempt, 2);
+    assert.equal(third.conversationHistory.length, 4);
+  });
+
+  it('lets a load override the flags of an existing session, and keeps them otherwise', async () => {
+    const { manager } = await managerWith();
+    await manager.getOrCreateAgent('flags', { useRag: false });
+    assert.equal((await manager.getOrCreateAgent('flags')).useRag, false);
+    assert.equal((await manager.getOrCreateAgent('flags', { useRag: true })).useRag, true);
+  });
+
+  it('uses MAX_ATTEMPTS for new sessions', async () => {
+    const { manager } = await managerWith({ MAX_ATTEMPTS: '5' });
+    assert.equal((await manager.getOrCreateAgent('m')).maxAttempts, 5);
+  });
+
+  it('trims the stored history to MAX_HISTORY_MESSAGES, oldest first', async () => {
+    const { manager, store } = await managerWith({ MAX_HISTORY_MESSAGES: '4' });
+    const agent = await manager.getOrCreateAgent('trim');
+    for (const text of ['a porta está rangendo', 'talvez', 'não']) await agent.chat(text);
+    await manager.updateAgent('trim', agent);
+    const stored = decodeSession('trim', (await store.get('trim')) ?? '');
+    assert.deepEqual(
+      stored.conversation_history.map((m) => m.content.slice(0, 6)),
+      ['talvez', 'Descul', 'não', 'Entend'],
+    );
+  });
+
+  it('refuses a session over SESSION_MAX_BYTES and leaves the stored one as it was', async () => {
+    const { manager, store } = await managerWith({ SESSION_MAX_BYTES: '4096' });
+    const agent = await manager.getOrCreateAgent('big');
+    const before = await store.get('big');
+    await agent.chat(`a torneira está pingando ${'muito '.repeat(1000)}`);
+    await assert.rejects(manager.updateAgent('big', agent), SessionTooLargeError);
+    assert.equal(await store.get('big'), before);
+  });
+
+  it('reports a corrupt value as SessionCorruptError, logs it, and leaves it in place', async () => {
+    const { manager, store, logs } = await managerWith();
+    await store.set('broken', '{"schema_version":1, nope', 60);
+    await assert.rejects(manager.getOrCreateAgent('broken'), (error: unknown) => {
+      return error instanceof SessionCorruptError && error.sessionId === 'broken';
+    });
+    assert.equal(await store.get('broken'), '{"schema_version":1, nope');
+    const line = logs.records().find((r) => r.event_type === 'session_corrupt');
+    assert.equal(line?.level, 'ERROR');
+    assert.equal(line?.session_id, 'broken');
+  });
+
+  it('lists readable sessions, skipping corrupt ones, reading non-canonical ones whole', async () => {
+    const { manager, store, logs } = await managerWith({ SESSION_TTL: '600' });
+    const good = await manager.getOrCreateAgent('good');
+    await good.chat('a torneira está pingando');
+    await manager.updateAgent('good', good);
+    const canonical = (await store.get('good')) ?? '';
+    const reordered = JSON.stringify({
+      problem: null,
+      ...JSON.parse(canonical),
+      state: 'resolved',
+    });
+    await store.set('by-hand', reordered, 600);
+    await store.set('garbage', 'not json', 600);
+    await store.set('future', '{"schema_version":99}', 600);
+    const sessions = await manager.listSessions();
+    assert.deepEqual(sessions, [
+      { sessionId: 'by-hand', state: 'resolved', currentAttempt: 1, ttl: 600 },
+      { sessionId: 'good', state: 'waiting_feedback', currentAttempt: 1, ttl: 600 },
+    ]);
+    const corrupt = logs
+      .records()
+      .filter((r) => r.event_type === 'session_corrupt')
+      .map((r) => r.session_id);
+    assert.deepEqual(corrupt.sort(), ['future', 'garbage']);
+  });
+
+  it('lists at most `limit` sessions', async () => {
+    const { manager } = await managerWith();
+    for (let i = 0; i < 5; i++) await manager.getOrCreateAgent(`s${i}`);
+    assert.equal((await manager.listSessions({ limit: 3 })).length, 3);
+    assert.equal((await manager.listSessions()).length, 5);
+  });
+
+  it('reports the TTL of a session, and 0 for a missing one', async () => {
+    const { manager } = await managerWith({ SESSION_TTL: '1800' });
+    await manager.getOrCreateAgent('t');
+    assert.equal(await manager.getTtl('t'), 1800);
+    assert.equal(await manager.getTtl('missing'), 0);
+  });
+});

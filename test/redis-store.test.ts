@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type RedisClientType } from '@redis/client';
+import { StoreUnavailableError } from '../src/sessions/errors.js';
+import { RedisSessionStore } from '../src/sessions/stores/redis.js';
+import { runStoreContract } from './store-contract.js';
+import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
+
+describe('redis store', redisTestOptions(), () => {
+  let server: RedisServer;
+  let raw: RedisClientType;
+  let prefixes = 0;
+
+  before(async () => {
+    server = await startRedisServer();
+    raw = createClient({ url: server.url() });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw?.close();
+    await server?.stop();
+  });
+
+  // Each contract test gets its own key prefix on the shared server: isolated, nothing to flush.
+  runStoreContract('redis', {
+    open: () =>
+      RedisSessionStore.connect({ url: server.url(), keyPrefix: `contract:${++prefixes}:` }),
+  });
+
+  describe('beyond the contract', () => {
+    it('stores a session under the documented key, with its TTL, as a plain string', async () => {
+      const store = await RedisSessionStore.connect({ url: server.url() });
+      await store.set('user-123', '{"state":"new_problem"}', 3600);
+      assert.equal(await raw.get('cql:session:user-123'), '{"state":"new_problem"}');
+      assert.equal(await raw.ttl('cql:session:user-123'), 3600);
+      assert.equal(await raw.type('cql:session:user-123'), 'string');
+      await store.delete('user-123');
+      await store.close();
+    });
+
+    it('reports null for a key without expiry', async () => {
+      const store = await RedisSessionStore.connect({ url: server.url(), keyPrefix: 'persist:' });
+      await raw.set('persist:forever', 'v');
+      assert.equal(await store.ttl('forever'), null);
+      await store.close();
+    });
+
+    it('lists only valid session ids under its prefix, matching the prefix literally', async () => {
+      const prefix = 'odd[1]*?:';
+      const store = await RedisSessionStore.connect({ url: server.url(), keyPrefix: prefix });
+      await store.set('good', 'v', 60);
+      await raw.set(`${prefix}corrupt:good`, 'kept for inspection');
+      await raw.set(`${prefix}lock:good`, 'token');
+      await raw.set('odd11x:lookalike', 'a key the glob would match unescaped');
+      const page = await store.list({ limit: 1000 });
+      assert.deepEqual(
+        page.entries.map((e) => e.id),
+        ['good'],
+      );
+      await store.close();
+    });
+
+    it('never sends KEYS', async () => {
+      await raw.configResetStat();
+      const store = await RedisSessionStore.connect({ url: server.url(), keyPrefix: 'nokeys:' });
+      for (let i = 0; i < 50; i++) await store.set(`s${i}`, 'v', 60);
+      let cursor: string | undefined;
+      do cursor = (await store.list({ cursor })).cursor;
+      while (cursor);
+      const stats = await raw.info('commandstats');
+      assert.match(stats, /cmdstat_scan:/);
+      assert.doesNotMatch(stats, /cmdstat_keys:/);
+      await store.close();
+    });
+
+    it('fails fast with StoreUnavailableError when nothing listens', async () => {
+      const closed = await startRedisServer();
+      const url = closed.url();
+      await closed.stop();
+      await assert.rejects(
+        RedisSessionStore.connect({ url, connectTimeoutMs: 1000 }),
+        (error: unknown) =>
+          error instanceof StoreUnavailableError &&
+          error.code === 'ERR_STORE_UNAVAILABLE' &&
+          /ECONNREFUSED/.test(error.message),
+      );
+    });
+
+    it('refuses a wrong password with the server reason', async () => {
+      const locked = await startRedisServer({ password: 's3cr3t-pw' });
+      try {
+        await assert.rejects(
+          RedisSessionStore.connect({ url: `redis://:wrong@127.0.0.1:${locked.port}/0` }),
+          (error: unknown) =>
+            error instanceof StoreUnavailableError && /WRONGPASS/.test(error.message),
+        );
+        const store = await RedisSessionStore.connect({ url: locked.url() });
+        await store.set('s', 'v', 60);
+        assert.equal(await store.get('s'), 'v');
+        await store.close();
+      } finally {
+        await locked.stop();
+      }
+    });
+
+    it('fails a command within the deadline when the server freezes, and works once it thaws', async () => {
+      const frozen = await startRedisServer();
+      const store = await RedisSessionStore.connect({ url: frozen.url(), commandTimeoutMs: 200 });
+      try {
+        await store.set('s', 'v', 60);
+        frozen.signal('SIGSTOP');
+        await assert.rejects(
+          store.get('s'),
+          (error: unknown) =>
+            error instanceof StoreUnavailableError && /no answer within 200 ms/.test(error.message),
+        );
+        frozen.signal('SIGCONT');
+        // The frozen GET's late answer arrives first; the client stays in step.
+        assert.equal(await store.get('s'), 'v');
+      } finally {
+        frozen.signal('SIGCONT');
+        await store.close();
+        await frozen.stop();
+      }
+    });
+
+    it('rejects at once, without queueing, when the server is killed mid-session', async () => {
+      const doomed = await startRedisServer();
+      const store = await RedisSessionStore.connect({ url: doomed.url(), commandTimeoutMs: 2000 });
+      await store.set('s', 'v', 60);
+      doomed.signal('SIGKILL');
+      await doomed.stop();
+      await assert.rejects(store.get('s'), StoreUnavailableError);
+      await assert.rejects(store.set('s', 'w', 60), StoreUnavailableError);
+      await store.close().catch(() => {});
+    });
+  });
+});

@@ -1,0 +1,42 @@
+/** Shared test fixtures: configuration from a plain object, the bundled responder, and a logger
+ * whose lines can be inspected. */
+import { Writable } from 'node:stream';
+import { OfflineResponder } from '../../src/agent/offline-responder.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+
+/** A Config from these variables only (no process environment, no .env file). */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, envFile: false });
+}
+
+let responder: Promise<OfflineResponder> | undefined;
+
+/** The offline responder over the bundled knowledge base, loaded once per test file. */
+export function testResponder(): Promise<OfflineResponder> {
+  responder ??= OfflineResponder.fromDirectory();
+  return responder;
+}
+
+export interface CapturedLogs {
+  logger: Logger;
+  /** Raw JSON lines. */
+  lines: string[];
+  /** Parsed lines. */
+  records(): Array<Record<string, unknown>>;
+}
+
+export function captureLogs(level: Config['logLevel'] = 'debug'): CapturedLogs {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return {
+    logger: createLogger({ level, destination }),
+    lines,
+    records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Private redis-server processes for tests and benchmarks: each on a free loopback port with its
+ * own temporary folder, stopped by PID (never by name, never the machine's port 6379).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const RESERVED_PORT = 6379;
+const running = new Set<ChildProcess>();
+
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function findBinary(): string | undefined {
+  try {
+    return (
+      execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() ||
+      undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const binary = findBinary();
+
+/**
+ * `{ skip }` for describe() when redis-server is missing. With REQUIRE_REDIS=1 a missing
+ * redis-server is an error instead of a skip.
+ */
+export function redisTestOptions(): { skip?: string } {
+  if (binary) return {};
+  if (process.env.REQUIRE_REDIS === '1') {
+    throw new Error('REQUIRE_REDIS=1 but no redis-server was found on PATH');
+  }
+  return { skip: 'redis-server not found (install it, or set REQUIRE_REDIS=1 to make this fatal)' };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port assigned'));
+      });
+    });
+  });
+}
+
+export interface RedisServer {
+  readonly port: number;
+  readonly pid: number;
+  readonly dir: string;
+  /** redis://[:password@]127.0.0.1:port/db */
+  url(db?: number): string;
+  /** Sends a signal to this server only (SIGSTOP to freeze it, SIGKILL to crash it). */
+  signal(signal: NodeJS.Signals): void;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its folder. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  password?: string;
+  /** Extra redis-server arguments, e.g. ['--appendonly', 'yes']. */
+  args?: string[];
+}
+
+function launch(port: number, dir: string, options: StartOptions): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push('--appendonly', 'no', '--daemonize', 'no', '--enable-debug-command', 'local');
+  if (options.password) args.push('--requirepass', options.password);
+  args.push(...(options.args ?? []));
+  const child = spawn(binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => fail('did not become ready within 10 s'), 10000);
+    function fail(reason: string) {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server on port ${port} ${reason}:\n${output}`));
+    }
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => fail(`exited with code ${code}`));
+    child.on('error', (error) => fail(error.message));
+  });
+}
+
+export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'cql-redis-'));
+  let lastError: unknown;
+  // A free port can be taken between the check and the bind: try a few.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    if (port === RESERVED_PORT) continue;
+    try {
+      const child = await launch(port, dir, options);
+      const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+      return {
+        port,
+        pid: child.pid as number,
+        dir,
+        url: (db = 0) => `redis://${auth}127.0.0.1:${port}/${db}`,
+        signal: (signal) => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        },
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((resolve) => child.once('exit', resolve));
+            child.kill('SIGCONT');
+            child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            await exited;
+            clearTimeout(timer);
+          }
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw lastError;
+}
