@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { createClient, type RedisClientType } from '@redis/client';
-import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
+import { describe, it } from 'node:test';
+import { useRedisServer } from './support/redis-fixture.js';
+import { redisTestOptions } from './support/redis-server.js';
 
 interface Run {
   code: number | null;
@@ -62,20 +62,10 @@ describe('cql-agent chat', () => {
 });
 
 describe('cql-agent chat on Redis', redisTestOptions(), () => {
-  let server: RedisServer;
-  let raw: RedisClientType;
-  before(async () => {
-    server = await startRedisServer();
-    raw = createClient({ url: server.url() });
-    await raw.connect();
-  });
-  after(async () => {
-    await raw?.close();
-    await server?.stop();
-  });
+  const redis = useRedisServer();
 
   it('continues the conversation in a second run with the same session id', async () => {
-    const env = { USE_REDIS: 'true', REDIS_URL: server.url() };
+    const env = { USE_REDIS: 'true', REDIS_URL: redis.server.url() };
     const first = await chat(['--session', 'cli-redis'], ['o chuveiro não esquenta', 'sair'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /armazenamento redis/);
@@ -86,7 +76,7 @@ describe('cql-agent chat on Redis', redisTestOptions(), () => {
     assert.match(second.stdout, /Continuando a conversa \(2 mensagens\)/);
     assert.match(second.stdout, /tentativa 2 de 3/);
 
-    const stored = JSON.parse((await raw.get('cql:session:cli-redis')) ?? '{}');
+    const stored = JSON.parse((await redis.raw.get('cql:session:cli-redis')) ?? '{}');
     assert.equal(stored.current_attempt, 2);
     assert.equal(stored.conversation_history.length, 4);
   });

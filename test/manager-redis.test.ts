@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createClient, type RedisClientType } from '@redis/client';
+import { describe, it } from 'node:test';
 import { InvalidSessionIdError, SessionCorruptError } from '../src/sessions/errors.js';
 import { SessionManager } from '../src/sessions/manager.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
-import {
-  freePort,
-  type RedisServer,
-  redisTestOptions,
-  startRedisServer,
-} from './support/redis-server.js';
+import { useRedisServer } from './support/redis-fixture.js';
+import { freePort, redisTestOptions } from './support/redis-server.js';
 
 const PASSWORD = 'correct-horse-battery';
 
 describe('SessionManager on Redis', redisTestOptions(), () => {
-  let server: RedisServer;
-  let raw: RedisClientType;
-
-  before(async () => {
-    server = await startRedisServer({ password: PASSWORD });
-    raw = createClient({ url: server.url() });
-    await raw.connect();
-  });
-  after(async () => {
-    await raw?.close();
-    await server?.stop();
-  });
+  const redis = useRedisServer({ password: PASSWORD });
 
   async function open(env: Record<string, string> = {}) {
     const logs = captureLogs();
     const manager = await SessionManager.create({
-      config: testConfig({ USE_REDIS: 'true', REDIS_URL: server.url(), ...env }),
+      config: testConfig({ USE_REDIS: 'true', REDIS_URL: redis.server.url(), ...env }),
       logger: logs.logger,
       responder: await testResponder(),
     });
@@ -44,7 +28,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     assert.equal(line?.level, 'INFO');
     assert.equal(line?.message, 'RedisSessionStore inicializado com sucesso');
     assert.equal(line?.component, 'session');
-    assert.equal(line?.redis_url, `redis://:***@127.0.0.1:${server.port}/0`);
+    assert.equal(line?.redis_url, `redis://:***@127.0.0.1:${redis.server.port}/0`);
     assert.equal(line?.default_ttl, 3600);
     assert.ok(logs.lines.every((l) => !l.includes(PASSWORD)));
     await manager.close();
@@ -56,7 +40,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       config: testConfig({
         USE_REDIS: 'true',
         REDIS_HOST: '127.0.0.1',
-        REDIS_PORT: String(server.port),
+        REDIS_PORT: String(redis.server.port),
         REDIS_PASSWORD: PASSWORD,
       }),
       logger: logs.logger,
@@ -72,7 +56,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     const manager = await SessionManager.create({
       config: testConfig({
         USE_REDIS: 'true',
-        REDIS_URL: `redis://:wrong-secret@127.0.0.1:${server.port}/0`,
+        REDIS_URL: `redis://:wrong-secret@127.0.0.1:${redis.server.port}/0`,
       }),
       logger: logs.logger,
       responder: await testResponder(),
@@ -108,20 +92,20 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
   it('sets the key TTL to SESSION_TTL on creation and again on every update', async () => {
     const { manager } = await open({ SESSION_TTL: '1234' });
     const agent = await manager.getOrCreateAgent('ttl-check');
-    assert.equal(await raw.ttl('cql:session:ttl-check'), 1234);
-    await raw.expire('cql:session:ttl-check', 10);
+    assert.equal(await redis.raw.ttl('cql:session:ttl-check'), 1234);
+    await redis.raw.expire('cql:session:ttl-check', 10);
     await agent.chat('a porta está rangendo');
     await manager.updateAgent('ttl-check', agent);
-    assert.equal(await raw.ttl('cql:session:ttl-check'), 1234);
+    assert.equal(await redis.raw.ttl('cql:session:ttl-check'), 1234);
     assert.equal(await manager.getTtl('ttl-check'), 1234);
     await manager.close();
   });
 
   it('stores readable JSON under the configured prefix, in the database of the URL', async () => {
-    const { manager } = await open({ REDIS_URL: server.url(3), REDIS_KEY_PREFIX: 'app:' });
+    const { manager } = await open({ REDIS_URL: redis.server.url(3), REDIS_KEY_PREFIX: 'app:' });
     await manager.getOrCreateAgent('in-db-3');
-    assert.equal(await raw.exists('app:in-db-3'), 0, 'not in database 0');
-    const db3 = raw.duplicate();
+    assert.equal(await redis.raw.exists('app:in-db-3'), 0, 'not in database 0');
+    const db3 = redis.raw.duplicate();
     await db3.connect();
     await db3.select(3);
     const stored = JSON.parse((await db3.get('app:in-db-3')) ?? '{}');
@@ -156,7 +140,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       'future-version': '{"schema_version":7}',
       'empty-object': '{}',
     };
-    for (const [id, value] of Object.entries(bad)) await raw.set(`corrupt-test:${id}`, value);
+    for (const [id, value] of Object.entries(bad)) await redis.raw.set(`corrupt-test:${id}`, value);
     for (const id of Object.keys(bad)) {
       await assert.rejects(
         manager.getOrCreateAgent(id),
@@ -168,24 +152,24 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       ['fine'],
     );
     for (const [id, value] of Object.entries(bad))
-      assert.equal(await raw.get(`corrupt-test:${id}`), value);
+      assert.equal(await redis.raw.get(`corrupt-test:${id}`), value);
     assert.ok(logs.records().filter((r) => r.event_type === 'session_corrupt').length >= 4);
     await manager.close();
   });
 
   it('never sends KEYS, and sends nothing for a hostile id', async () => {
     const { manager } = await open({ REDIS_KEY_PREFIX: 'stats:' });
-    await raw.configResetStat();
+    await redis.raw.configResetStat();
     for (let i = 0; i < 20; i++) await manager.getOrCreateAgent(`user-${i}`);
     await manager.listSessions();
     await manager.deleteSession('user-0');
     await manager.getTtl('user-1');
-    const before = await raw.info('commandstats');
+    const before = await redis.raw.info('commandstats');
     for (const id of ['*', '../etc/passwd', 'a b', 'x'.repeat(10240)]) {
       await assert.rejects(manager.getOrCreateAgent(id), InvalidSessionIdError);
       await assert.rejects(manager.deleteSession(id), InvalidSessionIdError);
     }
-    const afterStats = await raw.info('commandstats');
+    const afterStats = await redis.raw.info('commandstats');
     assert.doesNotMatch(afterStats, /cmdstat_keys:/);
     assert.match(afterStats, /cmdstat_scan:/);
     const calls = (stats: string) => stats.match(/cmdstat_(get|unlink|set):calls=\d+/g)?.join(',');

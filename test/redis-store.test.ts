@@ -1,57 +1,49 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createClient, type RedisClientType } from '@redis/client';
+import { describe, it } from 'node:test';
 import { StoreUnavailableError } from '../src/sessions/errors.js';
 import { RedisSessionStore } from '../src/sessions/stores/redis.js';
 import { runStoreContract } from './store-contract.js';
-import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
+import { useRedisServer } from './support/redis-fixture.js';
+import { redisTestOptions, startRedisServer } from './support/redis-server.js';
 
 describe('redis store', redisTestOptions(), () => {
-  let server: RedisServer;
-  let raw: RedisClientType;
+  const redis = useRedisServer();
   let prefixes = 0;
-
-  before(async () => {
-    server = await startRedisServer();
-    raw = createClient({ url: server.url() });
-    await raw.connect();
-  });
-  after(async () => {
-    await raw?.close();
-    await server?.stop();
-  });
 
   // Each contract test gets its own key prefix on the shared server: isolated, nothing to flush.
   runStoreContract('redis', {
     open: () =>
-      RedisSessionStore.connect({ url: server.url(), keyPrefix: `contract:${++prefixes}:` }),
+      RedisSessionStore.connect({ url: redis.server.url(), keyPrefix: `contract:${++prefixes}:` }),
   });
 
   describe('beyond the contract', () => {
     it('stores a session under the documented key, with its TTL, as a plain string', async () => {
-      const store = await RedisSessionStore.connect({ url: server.url() });
+      const store = await RedisSessionStore.connect({ url: redis.server.url() });
       await store.set('user-123', '{"state":"new_problem"}', 3600);
-      assert.equal(await raw.get('cql:session:user-123'), '{"state":"new_problem"}');
-      assert.equal(await raw.ttl('cql:session:user-123'), 3600);
-      assert.equal(await raw.type('cql:session:user-123'), 'string');
+      assert.equal(await redis.raw.get('cql:session:user-123'), '{"state":"new_problem"}');
+      assert.equal(await redis.raw.ttl('cql:session:user-123'), 3600);
+      assert.equal(await redis.raw.type('cql:session:user-123'), 'string');
       await store.delete('user-123');
       await store.close();
     });
 
     it('reports null for a key without expiry', async () => {
-      const store = await RedisSessionStore.connect({ url: server.url(), keyPrefix: 'persist:' });
-      await raw.set('persist:forever', 'v');
+      const store = await RedisSessionStore.connect({
+        url: redis.server.url(),
+        keyPrefix: 'persist:',
+      });
+      await redis.raw.set('persist:forever', 'v');
       assert.equal(await store.ttl('forever'), null);
       await store.close();
     });
 
     it('lists only valid session ids under its prefix, matching the prefix literally', async () => {
       const prefix = 'odd[1]*?:';
-      const store = await RedisSessionStore.connect({ url: server.url(), keyPrefix: prefix });
+      const store = await RedisSessionStore.connect({ url: redis.server.url(), keyPrefix: prefix });
       await store.set('good', 'v', 60);
-      await raw.set(`${prefix}corrupt:good`, 'kept for inspection');
-      await raw.set(`${prefix}lock:good`, 'token');
-      await raw.set('odd11x:lookalike', 'a key the glob would match unescaped');
+      await redis.raw.set(`${prefix}corrupt:good`, 'kept for inspection');
+      await redis.raw.set(`${prefix}lock:good`, 'token');
+      await redis.raw.set('odd11x:lookalike', 'a key the glob would match unescaped');
       const page = await store.list({ limit: 1000 });
       assert.deepEqual(
         page.entries.map((e) => e.id),
@@ -61,13 +53,16 @@ describe('redis store', redisTestOptions(), () => {
     });
 
     it('never sends KEYS', async () => {
-      await raw.configResetStat();
-      const store = await RedisSessionStore.connect({ url: server.url(), keyPrefix: 'nokeys:' });
+      await redis.raw.configResetStat();
+      const store = await RedisSessionStore.connect({
+        url: redis.server.url(),
+        keyPrefix: 'nokeys:',
+      });
       for (let i = 0; i < 50; i++) await store.set(`s${i}`, 'v', 60);
       let cursor: string | undefined;
       do cursor = (await store.list({ cursor })).cursor;
       while (cursor);
-      const stats = await raw.info('commandstats');
+      const stats = await redis.raw.info('commandstats');
       assert.match(stats, /cmdstat_scan:/);
       assert.doesNotMatch(stats, /cmdstat_keys:/);
       await store.close();
@@ -132,7 +127,7 @@ describe('redis store', redisTestOptions(), () => {
       await doomed.stop();
       await assert.rejects(store.get('s'), StoreUnavailableError);
       await assert.rejects(store.set('s', 'w', 60), StoreUnavailableError);
-      await store.close().catch(() => {});
+      await store.close();
     });
   });
 });

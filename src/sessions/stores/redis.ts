@@ -142,8 +142,10 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
+  /** Waits for commands in flight when connected; drops the connection attempt otherwise. */
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
+    if (this.client.isReady) await this.client.close();
+    else if (this.client.isOpen) this.client.destroy();
   }
 
   /** Runs one operation under the command deadline; every failure becomes StoreUnavailableError. */

@@ -1,0 +1,193 @@
+/**
+ * Save, load and "list 100 sessions" through the SessionManager, for memory and for Redis, next
+ * to the raw @redis/client doing the same work on the same payload in the same run.
+ * Sessions hold 20-message histories (about 5 KB). Run with `npm run bench`.
+ */
+import { createClient, type RedisClientType } from '@redis/client';
+import { RepairAgent } from '../src/agent/repair-agent.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { SessionManager } from '../src/sessions/manager.js';
+import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import { RedisSessionStore } from '../src/sessions/stores/redis.js';
+import type { SessionStore } from '../src/sessions/types.js';
+import { testResponder } from '../test/support/fixtures.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 3000);
+const LIST_SAMPLES = Number(process.env.BENCH_LIST_SAMPLES ?? 500);
+const TTL = 3600;
+
+type Timed = () => Promise<unknown>;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Runs the operations in turn, interleaved so that machine noise hits them alike. */
+interface Stat {
+  p50: number;
+  p99: number;
+}
+
+async function measure<T extends Timed[]>(
+  samples: number,
+  operations: [...T],
+): Promise<{ [K in keyof T]: Stat }> {
+  const times: number[][] = operations.map(() => []);
+  for (let i = 0; i < samples + samples / 10; i++) {
+    for (let j = 0; j < operations.length; j++) {
+      const k = (i + j) % operations.length;
+      const start = process.hrtime.bigint();
+      await (operations[k] as Timed)();
+      const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+      if (i >= samples / 10) times[k]?.push(elapsed);
+    }
+  }
+  return times.map((t) => {
+    const sorted = t.sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  }) as { [K in keyof T]: Stat };
+}
+
+/** An agent with a 20-message conversation: ten repair turns. */
+async function conversation(): Promise<RepairAgent> {
+  const responder = await testResponder();
+  const agent = new RepairAgent({ responder, maxAttempts: 10 });
+  await agent.chat('a torneira da cozinha está pingando sem parar desde ontem à noite');
+  for (let i = 0; i < 9; i++) await agent.chat(i % 2 ? 'talvez, não sei dizer' : 'não funcionou');
+  return agent;
+}
+
+async function openManager(store: SessionStore): Promise<SessionManager> {
+  return SessionManager.create({
+    store,
+    config: loadConfig({ env: { SESSION_TTL: String(TTL), MAX_ATTEMPTS: '10' }, envFile: false }),
+    logger: createLogger({ level: 'silent' }),
+    responder: await testResponder(),
+  });
+}
+
+interface Row {
+  operation: string;
+  backend: string;
+  p50: number;
+  p99: number;
+  baseline?: { p50: number; label: string };
+}
+
+async function benchBackend(
+  backend: string,
+  open: (db: number) => Promise<SessionStore>,
+  raw?: { save: RedisClientType; list: RedisClientType },
+): Promise<Row[]> {
+  const agentTemplate = await conversation();
+  const manager = await openManager(await open(0));
+  await manager.updateAgent('bench-save', agentTemplate);
+  const payload = (await manager.store.get('bench-save')) ?? '';
+  const agent = await manager.getOrCreateAgent('bench-save');
+
+  const listManager = await openManager(await open(1));
+  for (let i = 0; i < 100; i++) await listManager.updateAgent(`list-${i}`, await conversation());
+  const listed = await listManager.listSessions();
+  if (listed.length !== 100) throw new Error(`expected 100 sessions, listed ${listed.length}`);
+
+  const rows: Row[] = [];
+  if (raw) {
+    const key = 'cql:session:raw-bench';
+    await raw.save.set(key, payload, { EX: TTL });
+    const [save, rawSet, load, rawGet] = await measure(SAMPLES, [
+      () => manager.updateAgent('bench-save', agent),
+      () => raw.save.set(key, payload, { EX: TTL }),
+      () => manager.getOrCreateAgent('bench-save'),
+      () => raw.save.get(key),
+    ]);
+    const [list, rawList] = await measure(LIST_SAMPLES, [
+      () => listManager.listSessions(),
+      async () => {
+        // The straightforward listing: SCAN, then every value in one pipeline, parsed.
+        const { keys } = await raw.list.scan('0', { MATCH: 'cql:session:*', COUNT: 1000 });
+        const pipeline = raw.list.multi();
+        for (const k of keys) pipeline.get(k).ttl(k);
+        const replies = await pipeline.execAsPipeline();
+        for (let i = 0; i < replies.length; i += 2) JSON.parse(String(replies[i]));
+      },
+    ]);
+    rows.push(
+      { operation: 'save', backend, ...save, baseline: { p50: rawSet.p50, label: 'raw SET EX' } },
+      { operation: 'load', backend, ...load, baseline: { p50: rawGet.p50, label: 'raw GET' } },
+      {
+        operation: 'list 100',
+        backend,
+        ...list,
+        baseline: { p50: rawList.p50, label: 'raw SCAN + GET all + parse' },
+      },
+    );
+  } else {
+    const [save, load] = await measure(SAMPLES, [
+      () => manager.updateAgent('bench-save', agent),
+      () => manager.getOrCreateAgent('bench-save'),
+    ]);
+    const [list] = await measure(LIST_SAMPLES, [() => listManager.listSessions()]);
+    rows.push(
+      { operation: 'save', backend, ...save },
+      { operation: 'load', backend, ...load },
+      { operation: 'list 100', backend, ...list },
+    );
+  }
+  console.log(`${backend}: session payload ${Buffer.byteLength(payload)} bytes, 20 messages`);
+  await manager.close();
+  await listManager.close();
+  return rows;
+}
+
+function printTable(rows: Row[]): void {
+  const ms = (n: number) => `${n.toFixed(3)} ms`;
+  const lines = [
+    '| operation | backend | p50 | p99 | baseline (same run) | baseline p50 | ratio p50 |',
+    '|---|---|---|---|---|---|---|',
+    ...rows
+      .map((r) =>
+        [
+          r.operation,
+          r.backend,
+          ms(r.p50),
+          ms(r.p99),
+          r.baseline?.label ?? '-',
+          r.baseline ? ms(r.baseline.p50) : '-',
+          r.baseline ? `${(r.p50 / r.baseline.p50).toFixed(2)}x` : '-',
+        ].join(' | '),
+      )
+      .map((line) => `| ${line} |`),
+  ];
+  console.log(lines.join('\n'));
+}
+
+const server = await startRedisServer();
+const rawSave = createClient({ url: server.url(0) });
+const rawList = createClient({ url: server.url(1) });
+await Promise.all([rawSave.connect(), rawList.connect()]);
+try {
+  console.log(
+    `node ${process.version}, redis-server on 127.0.0.1:${server.port}, ${SAMPLES} samples (list: ${LIST_SAMPLES})`,
+  );
+  const rows = [
+    ...(await benchBackend('memory', async () => new MemorySessionStore())),
+    ...(await benchBackend('redis', (db) => RedisSessionStore.connect({ url: server.url(db) }), {
+      save: rawSave as RedisClientType,
+      list: rawList as RedisClientType,
+    })),
+  ];
+  printTable(rows);
+  const redis = (op: string) => rows.find((r) => r.backend === 'redis' && r.operation === op);
+  const ratio = (op: string) => (redis(op)?.p50 ?? 0) / (redis(op)?.baseline?.p50 ?? 1);
+  console.log(
+    `goals: redis save p50 <= 1.3x raw: ${ratio('save').toFixed(2)}x; ` +
+      `redis load p50 <= 1.3x raw: ${ratio('load').toFixed(2)}x; ` +
+      `list 100 p50 < 1.5 ms: ${redis('list 100')?.p50.toFixed(3)} ms`,
+  );
+} finally {
+  await rawSave.close();
+  await rawList.close();
+  await server.stop();
+}
