@@ -24,12 +24,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Runs the operations in turn, interleaved so that machine noise hits them alike. */
 interface Stat {
   p50: number;
   p99: number;
 }
 
+/** Runs the operations in turn, interleaved so that machine noise hits them alike. */
 async function measure<T extends Timed[]>(
   samples: number,
   operations: [...T],
@@ -95,10 +95,10 @@ async function benchBackend(
   const rows: Row[] = [];
   if (raw) {
     const key = 'cql:session:raw-bench';
-    await raw.save.set(key, payload, { EX: TTL });
+    await raw.save.set(key, payload, { expiration: { type: 'EX', value: TTL } });
     const [save, rawSet, load, rawGet] = await measure(SAMPLES, [
       () => manager.updateAgent('bench-save', agent),
-      () => raw.save.set(key, payload, { EX: TTL }),
+      () => raw.save.set(key, payload, { expiration: { type: 'EX', value: TTL } }),
       () => manager.getOrCreateAgent('bench-save'),
       () => raw.save.get(key),
     ]);

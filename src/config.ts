@@ -16,15 +16,9 @@ export interface RedisConnectionConfig {
   readonly url: string;
   /** The same URL with the password replaced by `***`. */
   readonly redactedUrl: string;
-  readonly tls: boolean;
-  readonly host: string;
-  readonly port: number;
-  readonly db: number;
-  readonly username: string | undefined;
-  readonly password: string | undefined;
-  /** @default 2000 */
+  /** REDIS_CONNECT_TIMEOUT_MS. @default 2000 */
   readonly connectTimeoutMs: number;
-  /** @default 500 */
+  /** REDIS_COMMAND_TIMEOUT_MS. @default 500 */
   readonly commandTimeoutMs: number;
 }
 
@@ -46,7 +40,9 @@ export interface Config {
   readonly sessionMaxBytes: number;
   /** MAX_HISTORY_MESSAGES. @default 100 */
   readonly maxHistoryMessages: number;
+  /** The configuration with secrets shown as `***` (also what JSON.stringify and loggers see). */
   toString(): string;
+  toJSON(): object;
 }
 
 export class ConfigError extends Error {
@@ -60,9 +56,21 @@ export class ConfigError extends Error {
 
 const SECRET_VARIABLES = new Set(['REDIS_PASSWORD']);
 
-/** Replaces the password of a redis:// URL (parsable or not) with `***`. */
+/** Hides the credentials of a Redis URL, even a malformed one, for messages and logs. */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):.*@/i, '$1:***@');
+  try {
+    const parsed = new URL(url);
+    const rest = parsed.pathname + parsed.search + parsed.hash;
+    if (parsed.hostname !== '' && !rest.includes('@')) {
+      if (parsed.password !== '') parsed.password = '***';
+      return parsed.href;
+    }
+  } catch {
+    // Not a URL: the blunt rule below.
+  }
+  // Everything before the last "@" may hold credentials.
+  const at = url.lastIndexOf('@');
+  return at === -1 ? url : `***${url.slice(at)}`;
 }
 
 function shown(variable: string, value: string): string {
@@ -105,7 +113,7 @@ const envSchema = z.object({
   REDIS_HOST: z
     .string()
     .trim()
-    .regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, 'must be a host name or an IP address')
+    .regex(/^[A-Za-z0-9._-]+$|^\[[0-9A-Fa-f:.]+\]$/, 'must be a host name or an IP address')
     .default('localhost'),
   REDIS_PORT: wholeNumber(1, 65535).default(6379),
   REDIS_DB: wholeNumber(0, 2147483647).default(0),
@@ -138,6 +146,11 @@ function parseRedisUrl(raw: string): { url: URL } | { problem: string } {
   if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
     return { problem: invalid };
   }
+  if (url.search !== '' || url.hash !== '') {
+    return {
+      problem: `REDIS_URL takes no ?query or #fragment (received ${shown('REDIS_URL', raw)})`,
+    };
+  }
   if (!/^(\/\d{0,10})?$/.test(url.pathname) || Number(url.pathname.slice(1)) > 2147483647) {
     return {
       problem: `REDIS_URL database must be a whole number, as in redis://host:6379/0 (received ${shown('REDIS_URL', raw)})`,
@@ -157,17 +170,9 @@ function redisConnection(env: Env): RedisConnectionConfig | { problem: string } 
   }
   // REDIS_PASSWORD completes a URL that carries none (e.g. REDIS_URL=redis://redis:6379/0).
   if (url.password === '' && env.REDIS_PASSWORD) url.password = env.REDIS_PASSWORD;
-  const decode = (part: string) => (part === '' ? undefined : decodeURIComponent(part));
-  const href = url.href;
   return {
-    url: href,
-    redactedUrl: redactRedisUrl(href),
-    tls: url.protocol === 'rediss:',
-    host: url.hostname,
-    port: url.port === '' ? 6379 : Number(url.port),
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-    username: decode(url.username),
-    password: decode(url.password),
+    url: url.href,
+    redactedUrl: redactRedisUrl(url.href),
     connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   };
@@ -228,12 +233,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     memoryMaxSessions: env.MEMORY_MAX_SESSIONS,
     sessionMaxBytes: env.SESSION_MAX_BYTES,
     maxHistoryMessages: env.MAX_HISTORY_MESSAGES,
+    toJSON() {
+      const { url: _secret, ...redis } = this.redis;
+      return { ...this, redis };
+    },
     toString() {
-      const { url: _secret, password, ...redisShown } = this.redis;
-      return JSON.stringify({
-        ...this,
-        redis: { ...redisShown, password: password === undefined ? undefined : '***' },
-      });
+      return JSON.stringify(this);
     },
   };
   return Object.freeze(config);

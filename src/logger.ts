@@ -32,7 +32,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
       formatters: { level: (label) => ({ level: LEVEL_NAMES[label] ?? label.toUpperCase() }) },
       // Second line of defence: call sites log redacted URLs and never a password field.
-      redact: { paths: ['password', '*.password', 'redis_password'], censor: '***' },
+      redact: {
+        paths: ['password', '*.password', '*.*.password', 'redis_password'],
+        censor: '***',
+      },
     },
     options.destination,
   );

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { useRedisServer } from './support/redis-fixture.js';
 import { redisTestOptions } from './support/redis-server.js';
 
@@ -10,25 +14,43 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `cql-agent chat` with these input lines and this environment only. */
-function chat(args: string[], input: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'chat', ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+/** Runs `cql-agent chat` with these input lines and this environment only, in an empty folder
+ * (so no developer's .env is read). */
+async function chat(
+  args: string[],
+  input: string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
+  const cwd = await mkdtemp(join(tmpdir(), 'cql-cli-'));
+  try {
+    return await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', TSX, MAIN, 'chat', ...args], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(killer);
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin.end(input.map((line) => `${line}\n`).join(''));
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input.map((line) => `${line}\n`).join(''));
-  });
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
 }
 
 describe('cql-agent chat', () => {

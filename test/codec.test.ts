@@ -110,9 +110,14 @@ describe('codec', () => {
   });
 
   it('counts bytes, not characters, against the limit', () => {
-    const history = [{ role: 'user' as const, content: 'a'.repeat(1200), at }];
-    assert.doesNotThrow(() =>
-      encodeSession('s', record({ conversation_history: history }), { ...limits, maxBytes: 2000 }),
+    const sized = (char: string) =>
+      record({ conversation_history: [{ role: 'user', content: char.repeat(600), at }] });
+    const tight = { ...limits, maxBytes: 1200 };
+    assert.doesNotThrow(() => encodeSession('s', sized('a'), tight), '600 ASCII characters fit');
+    assert.throws(
+      () => encodeSession('s', sized('ç'), tight),
+      SessionTooLargeError,
+      '600 "ç" are 1200 bytes',
     );
   });
 

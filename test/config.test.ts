@@ -23,10 +23,6 @@ describe('configuration', () => {
     const config = load({});
     assert.equal(config.useRedis, false);
     assert.equal(config.redis.url, 'redis://localhost:6379/0');
-    assert.equal(config.redis.host, 'localhost');
-    assert.equal(config.redis.port, 6379);
-    assert.equal(config.redis.db, 0);
-    assert.equal(config.redis.password, undefined);
     assert.equal(config.redis.commandTimeoutMs, 500);
     assert.equal(config.sessionTtl, 3600);
     assert.equal(config.keyPrefix, 'cql:session:');
@@ -43,7 +39,7 @@ describe('configuration', () => {
       (config as { sessionTtl: number }).sessionTtl = 1;
     }, TypeError);
     assert.throws(() => {
-      (config.redis as { port: number }).port = 1;
+      (config.redis as { url: string }).url = 'redis://elsewhere';
     }, TypeError);
   });
 
@@ -67,7 +63,6 @@ describe('configuration', () => {
     assert.equal(config.useRedis, true);
     assert.equal(config.redis.url, 'redis://:sua-senha-aqui@cache.internal:6380/15');
     assert.equal(config.redis.redactedUrl, 'redis://:***@cache.internal:6380/15');
-    assert.equal(config.redis.password, 'sua-senha-aqui');
     assert.equal(config.sessionTtl, 1800);
     assert.equal(config.keyPrefix, 'app:s:');
     assert.equal(config.logLevel, 'warn');
@@ -92,37 +87,45 @@ describe('configuration', () => {
       REDIS_HOST: 'ignored',
       REDIS_PORT: '1',
     });
-    assert.equal(config.redis.host, 'cache');
-    assert.equal(config.redis.port, 6390);
-    assert.equal(config.redis.db, 2);
+    assert.equal(config.redis.url, 'redis://cache:6390/2');
   });
 
-  it('understands the URL forms: password only, user and password, TLS, no port, no db', () => {
-    const pw = load({ REDIS_URL: 'redis://:p%40ss@localhost:6379/0' }).redis;
-    assert.equal(pw.password, 'p@ss');
-    assert.equal(pw.username, undefined);
-    const acl = load({ REDIS_URL: 'redis://alice:wonder@redis.example:6379/3' }).redis;
-    assert.deepEqual([acl.username, acl.password, acl.db], ['alice', 'wonder', 3]);
-    const tls = load({ REDIS_URL: 'rediss://user:password@localhost:6380/0' }).redis;
-    assert.deepEqual([tls.tls, tls.port], [true, 6380]);
-    const bare = load({ REDIS_URL: 'redis://localhost' }).redis;
-    assert.deepEqual([bare.port, bare.db, bare.tls], [6379, 0, false]);
+  it('accepts host names with underscores, as container names have', () => {
+    assert.equal(
+      load({ REDIS_HOST: 'repair_agent_redis' }).redis.url,
+      'redis://repair_agent_redis:6379/0',
+    );
+  });
+
+  it('passes the URL forms on unchanged: password only, user and password, TLS, no port, no db', () => {
+    for (const url of [
+      'redis://:p%40ss@localhost:6379/0',
+      'redis://alice:wonder@redis.example:6379/3',
+      'rediss://user:password@localhost:6380/0',
+      'redis://localhost',
+    ]) {
+      assert.equal(load({ REDIS_URL: url }).redis.url, url);
+    }
+    assert.equal(
+      load({ REDIS_URL: 'rediss://u:pw@h:6380/1' }).redis.redactedUrl,
+      'rediss://u:***@h:6380/1',
+    );
   });
 
   it('completes a URL without a password from REDIS_PASSWORD', () => {
-    const redis = load({ REDIS_URL: 'redis://redis:6379/0', REDIS_PASSWORD: 'from-env' }).redis;
-    assert.equal(redis.password, 'from-env');
+    const url = load({ REDIS_URL: 'redis://redis:6379/0', REDIS_PASSWORD: 'from env' }).redis.url;
+    assert.equal(new URL(url).password, 'from%20env');
     const own = load({
       REDIS_URL: 'redis://:in-url@redis:6379/0',
       REDIS_PASSWORD: 'from-env',
     }).redis;
-    assert.equal(own.password, 'in-url');
+    assert.equal(new URL(own.url).password, 'in-url');
   });
 
   it('treats an empty value as unset', () => {
     const config = load({ SESSION_TTL: '', REDIS_PASSWORD: '', USE_REDIS: ' ' });
     assert.equal(config.sessionTtl, 3600);
-    assert.equal(config.redis.password, undefined);
+    assert.equal(config.redis.url, 'redis://localhost:6379/0');
     assert.equal(config.useRedis, false);
   });
 
@@ -162,6 +165,10 @@ describe('configuration', () => {
       'redis://:hunter2@localhost:6379/zero',
       'redis://:hunter2@localhost:99999/0',
       'redis://:hunter2@localhost:6379/0/extra',
+      'redis://:hunter2@localhost:6379/0?tls=true',
+      'redis:/:hunter2@localhost:6379/0',
+      'redis//:hunter2@localhost:6379/0',
+      'redis://:hunter2@[bad',
     ]) {
       const message = problemsOf({ REDIS_URL: url });
       assert.match(message, /REDIS_URL/, url);
@@ -169,10 +176,13 @@ describe('configuration', () => {
     }
   });
 
-  it('never shows REDIS_PASSWORD, in errors or in toString()', () => {
+  it('never shows a password, in errors, toString() or JSON', () => {
     const config = load({ REDIS_PASSWORD: 'hunter2', REDIS_URL: 'redis://:other-secret@h:1/0' });
     assert.doesNotMatch(String(config), /hunter2|other-secret/);
-    assert.match(String(config), /\*\*\*/);
+    assert.doesNotMatch(JSON.stringify({ config }), /hunter2|other-secret/);
+    assert.match(String(config), /redis:\/\/:\*\*\*@h:1\/0/);
+    const withEnvPassword = load({ REDIS_PASSWORD: 'hunter2' });
+    assert.doesNotMatch(JSON.stringify(withEnvPassword), /hunter2/);
     const message = problemsOf({ REDIS_PASSWORD: 'hunter2', REDIS_PORT: 'x' });
     assert.doesNotMatch(message, /hunter2/);
   });
@@ -182,6 +192,8 @@ describe('configuration', () => {
     assert.equal(redactRedisUrl('rediss://user:pw@host/0'), 'rediss://user:***@host/0');
     assert.equal(redactRedisUrl('redis://:p@ss@host:6379/0'), 'redis://:***@host:6379/0');
     assert.equal(redactRedisUrl('redis://host:6379/0'), 'redis://host:6379/0');
+    assert.equal(redactRedisUrl('redis:/:pw@host:6379/0'), '***@host:6379/0');
+    assert.equal(redactRedisUrl('not a url :pw@x'), '***@x');
   });
 
   describe('.env file', () => {
@@ -196,7 +208,7 @@ describe('configuration', () => {
         const config = loadConfig({ env: { SESSION_TTL: '7200' }, envFile: file });
         assert.equal(config.useRedis, true);
         assert.equal(config.sessionTtl, 7200);
-        assert.equal(config.redis.password, 'with space');
+        assert.equal(new URL(config.redis.url).password, 'with%20space');
       } finally {
         rmSync(dir, { recursive: true });
       }

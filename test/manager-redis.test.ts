@@ -4,7 +4,7 @@ import { InvalidSessionIdError, SessionCorruptError } from '../src/sessions/erro
 import { SessionManager } from '../src/sessions/manager.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
-import { freePort, redisTestOptions } from './support/redis-server.js';
+import { freePort, redisTestOptions, startRedisServer } from './support/redis-server.js';
 
 const PASSWORD = 'correct-horse-battery';
 
@@ -87,6 +87,29 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     const line = logs.records().find((r) => r.event_type === 'redis_fallback');
     assert.match(String(line?.reason), /ECONNREFUSED/);
     await manager.close();
+  });
+
+  it('falls back to memory within the connect timeout when Redis is frozen', async () => {
+    const frozen = await startRedisServer();
+    frozen.signal('SIGSTOP');
+    try {
+      const logs = captureLogs();
+      const manager = await SessionManager.create({
+        config: testConfig({
+          USE_REDIS: 'true',
+          REDIS_URL: frozen.url(),
+          REDIS_CONNECT_TIMEOUT_MS: '300',
+        }),
+        logger: logs.logger,
+        responder: await testResponder(),
+      });
+      assert.equal(manager.backend, 'memory');
+      const line = logs.records().find((r) => r.event_type === 'redis_fallback');
+      assert.match(String(line?.reason), /no answer within 300 ms/);
+      await manager.close();
+    } finally {
+      await frozen.stop();
+    }
   });
 
   it('sets the key TTL to SESSION_TTL on creation and again on every update', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RepairAgent } from '../src/agent/repair-agent.js';
 import { decodeSession } from '../src/sessions/codec.js';
 import {
   InvalidSessionIdError,
@@ -139,6 +140,18 @@ describe('SessionManager', () => {
     assert.equal(decodeSession('s', (await store.get('s')) ?? '').created_at, stored.created_at);
   });
 
+  it('continues the stored version when saving an agent it did not load', async () => {
+    const { manager, store } = await managerWith();
+    const loaded = await manager.getOrCreateAgent('elsewhere');
+    await manager.updateAgent('elsewhere', loaded);
+    const created = decodeSession('elsewhere', (await store.get('elsewhere')) ?? '').created_at;
+    const fresh = new RepairAgent({ responder: await testResponder() });
+    await manager.updateAgent('elsewhere', fresh);
+    const stored = decodeSession('elsewhere', (await store.get('elsewhere')) ?? '');
+    assert.equal(stored.version, 3);
+    assert.equal(stored.created_at, created);
+  });
+
   it('continues a conversation across loads, with its history and state', async () => {
     const { manager } = await managerWith();
     const first = await manager.getOrCreateAgent('conv');
@@ -222,6 +235,20 @@ describe('SessionManager', () => {
       .filter((r) => r.event_type === 'session_corrupt')
       .map((r) => r.session_id);
     assert.deepEqual(corrupt.sort(), ['future', 'garbage']);
+  });
+
+  it('lists a session whose head is sound and finds the damage further on when it is loaded', async () => {
+    const { manager, store } = await managerWith();
+    const agent = await manager.getOrCreateAgent('damaged');
+    await agent.chat('a torneira está pingando');
+    await manager.updateAgent('damaged', agent);
+    const raw = (await store.get('damaged')) ?? '';
+    await store.set('damaged', raw.replace('"role":"assistant"', '"role":"robot"'), 600);
+    assert.deepEqual(
+      (await manager.listSessions()).map((s) => s.sessionId),
+      ['damaged'],
+    );
+    await assert.rejects(manager.getOrCreateAgent('damaged'), SessionCorruptError);
   });
 
   it('lists at most `limit` sessions', async () => {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import { runStoreContract } from './store-contract.js';
+import { captureLogs } from './support/fixtures.js';
 
 runStoreContract('memory', { open: async () => new MemorySessionStore() });
 
@@ -22,16 +24,38 @@ describe('memory store, beyond the contract', () => {
     await store.close();
   });
 
-  it('sweeps expired sessions without being asked for them', async () => {
+  it('sweeps expired sessions on its timer, without being asked for them', async () => {
     let now = 1_000_000;
-    const store = new MemorySessionStore({ now: () => now });
+    const store = new MemorySessionStore({ now: () => now, sweepIntervalMs: 10 });
     await store.set('old', 'v', 10);
     await store.set('fresh', 'v', 100);
     now += 11_000;
-    assert.equal(store.size, 2, 'expired but not yet swept');
-    store.sweep();
+    const deadline = Date.now() + 5000;
+    while (store.size > 1 && Date.now() < deadline) await sleep(10);
     assert.equal(store.size, 1);
     assert.equal(await store.get('fresh'), 'v');
+    await store.close();
+  });
+
+  it('drops expired sessions before evicting a live one, and logs each eviction', async () => {
+    let now = 0;
+    const logs = captureLogs();
+    const store = new MemorySessionStore({ maxSessions: 3, now: () => now, logger: logs.logger });
+    await store.set('live', 'v', 100);
+    await store.set('expiring-1', 'v', 1);
+    await store.set('expiring-2', 'v', 1);
+    now = 2000;
+    await store.set('new', 'v', 100);
+    assert.equal(await store.get('live'), 'v');
+    assert.equal(store.evictions, 0);
+    await store.set('a', 'v', 100);
+    await store.set('b', 'v', 100); // full of live sessions: 'new' is the least recently used
+    assert.equal(store.evictions, 1);
+    assert.equal(await store.get('new'), null);
+    assert.equal(await store.get('live'), 'v');
+    const line = logs.records().find((r) => r.event_type === 'session_evicted');
+    assert.equal(line?.level, 'WARNING');
+    assert.equal(line?.session_id, 'new');
     await store.close();
   });
 

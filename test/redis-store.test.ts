@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StoreUnavailableError } from '../src/sessions/errors.js';
+import { SessionCorruptError, StoreUnavailableError } from '../src/sessions/errors.js';
 import { RedisSessionStore } from '../src/sessions/stores/redis.js';
 import { runStoreContract } from './store-contract.js';
 import { useRedisServer } from './support/redis-fixture.js';
@@ -121,12 +121,65 @@ describe('redis store', redisTestOptions(), () => {
 
     it('rejects at once, without queueing, when the server is killed mid-session', async () => {
       const doomed = await startRedisServer();
-      const store = await RedisSessionStore.connect({ url: doomed.url(), commandTimeoutMs: 2000 });
+      // A long deadline: a command queued for a reconnection would fail on it, not at once.
+      const store = await RedisSessionStore.connect({ url: doomed.url(), commandTimeoutMs: 20000 });
       await store.set('s', 'v', 60);
       doomed.signal('SIGKILL');
       await doomed.stop();
-      await assert.rejects(store.get('s'), StoreUnavailableError);
-      await assert.rejects(store.set('s', 'w', 60), StoreUnavailableError);
+      for (const call of [
+        () => store.get('s'),
+        () => store.set('s', 'w', 60),
+        () => store.list(),
+      ]) {
+        await assert.rejects(call(), (error: unknown) => {
+          assert.ok(error instanceof StoreUnavailableError);
+          assert.doesNotMatch(error.message, /no answer within/);
+          return true;
+        });
+      }
+      await store.close();
+    });
+
+    it('gives up connecting to a frozen server within the connect timeout', async () => {
+      const frozen = await startRedisServer();
+      frozen.signal('SIGSTOP');
+      try {
+        await assert.rejects(
+          RedisSessionStore.connect({ url: frozen.url(), connectTimeoutMs: 300 }),
+          (error: unknown) =>
+            error instanceof StoreUnavailableError && /no answer within 300 ms/.test(error.message),
+        );
+      } finally {
+        await frozen.stop();
+      }
+    });
+
+    it('closes within the command deadline while the server is frozen', async () => {
+      const frozen = await startRedisServer();
+      const store = await RedisSessionStore.connect({ url: frozen.url(), commandTimeoutMs: 200 });
+      frozen.signal('SIGSTOP');
+      try {
+        await assert.rejects(store.set('s', 'v', 60), StoreUnavailableError);
+        await store.close(); // would wait for the frozen SET without the deadline
+        assert.equal(store.client.isOpen, false);
+      } finally {
+        await frozen.stop();
+      }
+    });
+
+    it('treats a key of another Redis type as corrupt, and lists around it', async () => {
+      const store = await RedisSessionStore.connect({
+        url: redis.server.url(),
+        keyPrefix: 'typed:',
+      });
+      await store.set('good', 'v', 60);
+      await redis.raw.hSet('typed:hash', 'field', 'value');
+      await assert.rejects(store.get('hash'), SessionCorruptError);
+      const page = await store.list({ limit: 1000 });
+      assert.deepEqual(
+        page.entries.map((e) => e.id),
+        ['good'],
+      );
       await store.close();
     });
   });

@@ -56,6 +56,21 @@ export function runStoreContract(name: string, target: ContractTarget): void {
       assert.equal(await store.get('unicode'), text);
     });
 
+    it('sets only an absent session with setIfAbsent', async () => {
+      assert.equal(await store.setIfAbsent('s', 'first', 60), true);
+      assert.equal(await store.setIfAbsent('s', 'second', 60), false);
+      assert.equal(await store.get('s'), 'first');
+      await store.set('gone', 'v', 1);
+      await sleep(1200);
+      assert.equal(
+        await store.setIfAbsent('gone', 'again', 60),
+        true,
+        'an expired session is absent',
+      );
+      const ttl = await store.ttl('gone');
+      assert.ok(ttl === 60 || ttl === 59, `ttl was ${ttl}`);
+    });
+
     it('deletes, reporting whether something was deleted', async () => {
       await store.set('s', 'v', 60);
       assert.equal(await store.delete('s'), true);
@@ -149,6 +164,18 @@ export function runStoreContract(name: string, target: ContractTarget): void {
         assert.equal(first.conversationHistory.length, 2);
         await first.chat('não');
         assert.equal(second.currentAttempt, 1, 'a second copy is not touched by the first');
+      });
+
+      it('creates a session once when two callers race to create it', async () => {
+        const [first, second] = await Promise.all([
+          manager.getOrCreateAgent('race'),
+          manager.getOrCreateAgent('race'),
+        ]);
+        await first.chat('a torneira está pingando');
+        await manager.updateAgent('race', first);
+        const again = await manager.getOrCreateAgent('race');
+        assert.equal(again.state, 'waiting_feedback');
+        assert.equal(second.state, 'new_problem');
       });
 
       it('lists sessions with state, attempt and TTL, and deletes them', async () => {

@@ -1,6 +1,7 @@
 /**
  * Reads the user's answer to "O problema foi resolvido?". Negations win over positive words
- * ("não funcionou" is a failure), and hesitation ("não sei") is ambiguous, not a failure.
+ * ("não funcionou" is a failure), except where they deny the symptom ("não pinga mais" means
+ * it is fixed); hesitation ("não sei") is ambiguous, not a failure.
  */
 import { normalizeText } from './text.js';
 
@@ -16,14 +17,24 @@ const HESITATION = [
   /\bmelhorou um pouco\b/,
 ];
 
+// Words for what the problem did: dripping, leaking, clogging, tripping, creaking, smelling...
+const SYMPTOM =
+  '(ping|got|vaz|escorr|entup|desarm|cai|rang|chi|fed|cheir|barulh|estal|trav|emperr|arrast|infiltr|mof|transbord|alag|faisc|pisc)';
+
+/** "não pinga mais", "não está mais vazando", "nunca mais pingou": the symptom is gone. */
+const SYMPTOM_GONE = new RegExp(
+  `\\b(nao|nunca) (mais )?((esta|ta|tem|sai|fica|faz) )?(mais )?${SYMPTOM}\\w*`,
+);
+
 const NEGATIVE = [
   /\bnao\b/,
   /\bnope\b/,
-  /\bparou de funcionar\b/,
   /\bnegativo\b/,
   /\bnunca\b/,
-  /\bnem\b/,
-  /\bcontinu(a|am|ou)\b/,
+  /\b(nem|num) (funcion|deu|resolv|mud|melhor)\w*/,
+  /\bdeu errado\b/,
+  /\bparou de funcionar\b/,
+  /\bcontinu(a|am|ou)\b(?! funcionando)/,
   /\bpersist(e|em|iu)\b/,
   /\bpiorou\b/,
   /\bfalhou\b/,
@@ -36,7 +47,7 @@ const NEGATIVE = [
 const POSITIVE = [
   /^(s|y|ok|yes|yep|yeah)$/,
   /\bsim\b/,
-  /\bfuncion(ou|a)\b/,
+  /\bfuncion(ou|a|ando)\b/,
   /\bdeu certo\b/,
   /\bresolv(eu|ido|ida|i)\b/,
   /\bconsert(ou|ado|ada|ei)\b/,
@@ -50,6 +61,7 @@ export function classifyFeedback(message: string): Feedback {
   const text = normalizeText(message);
   if (text === '') return 'ambiguous';
   if (HESITATION.some((pattern) => pattern.test(text))) return 'ambiguous';
+  if (SYMPTOM_GONE.test(text)) return 'resolved';
   if (NEGATIVE.some((pattern) => pattern.test(text))) return 'not_resolved';
   if (POSITIVE.some((pattern) => pattern.test(text))) return 'resolved';
   return 'ambiguous';

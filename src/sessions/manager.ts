@@ -76,7 +76,7 @@ export class SessionManager {
   readonly #logger: Logger;
   readonly #responder: Responder;
   readonly #now: () => Date;
-  readonly #provenance = new WeakMap<RepairAgent, Provenance>();
+  readonly #provenanceOf = new WeakMap<RepairAgent, Provenance>();
 
   private constructor(
     store: SessionStore,
@@ -117,11 +117,7 @@ export class SessionManager {
       });
       if (options.useRag !== undefined) agent.useRag = options.useRag;
       if (options.useWebSearch !== undefined) agent.useWebSearch = options.useWebSearch;
-      this.#provenance.set(agent, {
-        sessionId,
-        version: record.version,
-        createdAt: record.created_at,
-      });
+      this.#remember(agent, sessionId, record);
       return agent;
     }
 
@@ -132,6 +128,13 @@ export class SessionManager {
       useRag: options.useRag ?? true,
       useWebSearch: options.useWebSearch ?? true,
     });
+    const { json, record } = this.#encode(sessionId, agent, undefined);
+    // Written only if still absent: a concurrent creator's session (maybe already with a turn
+    // in it) is loaded instead of overwritten.
+    if (!(await this.store.setIfAbsent(sessionId, json, this.config.sessionTtl))) {
+      return this.getOrCreateAgent(sessionId, options);
+    }
+    this.#remember(agent, sessionId, record);
     this.#logger.info(
       {
         session_id: sessionId,
@@ -141,40 +144,19 @@ export class SessionManager {
       },
       'Criando novo agente',
     );
-    await this.updateAgent(sessionId, agent);
     return agent;
   }
 
   /** Saves the agent: call it after every change, or the change is lost (in every backend). */
   async updateAgent(sessionId: string, agent: RepairAgent): Promise<void> {
     assertSessionId(sessionId);
-    const known = this.#provenance.get(agent);
-    const previous = known?.sessionId === sessionId ? known : undefined;
-    const snapshot = agent.snapshot();
-    const now = this.#now().toISOString();
-    const { json, record } = encodeSession(
+    const { json, record } = this.#encode(
       sessionId,
-      {
-        schema_version: SCHEMA_VERSION,
-        version: (previous?.version ?? 0) + 1,
-        state: snapshot.state,
-        current_attempt: snapshot.currentAttempt,
-        max_attempts: snapshot.maxAttempts,
-        use_rag: snapshot.useRag,
-        use_web_search: snapshot.useWebSearch,
-        created_at: previous?.createdAt ?? now,
-        updated_at: now,
-        problem: snapshot.problem,
-        conversation_history: [...snapshot.history],
-      },
-      { maxHistoryMessages: this.config.maxHistoryMessages, maxBytes: this.config.sessionMaxBytes },
+      agent,
+      await this.#provenance(sessionId, agent),
     );
     await this.store.set(sessionId, json, this.config.sessionTtl);
-    this.#provenance.set(agent, {
-      sessionId,
-      version: record.version,
-      createdAt: record.created_at,
-    });
+    this.#remember(agent, sessionId, record);
     this.#logger.debug(
       { session_id: sessionId, version: record.version, event_type: 'session_saved' },
       'Sessão salva',
@@ -200,25 +182,28 @@ export class SessionManager {
     return this.store.ttl(sessionId);
   }
 
-  /** Every session (or the first `limit`), sorted by id. Unreadable values are logged and skipped. */
+  /**
+   * Up to `limit` sessions (all by default), sorted by id. A listing reads only the head of each
+   * value: one whose head is unreadable is logged and skipped, and the whole value is validated
+   * when the session is loaded.
+   */
   async listSessions(options: { limit?: number } = {}): Promise<SessionSummary[]> {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const found = new Map<string, SessionSummary>();
     let cursor: string | undefined;
     do {
       const page = await this.store.list({ cursor, limit: LIST_PAGE_SIZE, headBytes: HEAD_BYTES });
-      for (const entry of page.entries) {
-        if (found.size >= limit) break;
-        const head = await this.#readHead(entry);
-        if (head) {
-          found.set(entry.id, {
-            sessionId: entry.id,
-            state: head.state,
-            currentAttempt: head.current_attempt,
-            ttl: entry.ttl,
-          });
-        }
-      }
+      const heads = await Promise.all(page.entries.map((entry) => this.#readHead(entry)));
+      page.entries.forEach((entry, i) => {
+        const head = heads[i];
+        if (head === undefined || found.size >= limit) return;
+        found.set(entry.id, {
+          sessionId: entry.id,
+          state: head.state,
+          currentAttempt: head.current_attempt,
+          ttl: entry.ttl,
+        });
+      });
       cursor = page.cursor;
     } while (cursor !== undefined && found.size < limit);
     return [...found.values()].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
@@ -226,6 +211,52 @@ export class SessionManager {
 
   async close(): Promise<void> {
     await this.store.close();
+  }
+
+  /** Version and creation time the next save continues from. For an agent this manager did not
+   * load under this id, they are read from the store (one extra read, off the usual path). */
+  async #provenance(sessionId: string, agent: RepairAgent): Promise<Provenance | undefined> {
+    const known = this.#provenanceOf.get(agent);
+    if (known?.sessionId === sessionId) return known;
+    const raw = await this.store.get(sessionId);
+    if (raw === null) return undefined;
+    try {
+      const { version, created_at } = decodeSession(sessionId, raw);
+      return { sessionId, version, createdAt: created_at };
+    } catch (error) {
+      if (!(error instanceof SessionCorruptError)) throw error;
+      return undefined; // An explicit save replaces an unreadable value.
+    }
+  }
+
+  #remember(agent: RepairAgent, sessionId: string, record: SessionRecord): void {
+    this.#provenanceOf.set(agent, {
+      sessionId,
+      version: record.version,
+      createdAt: record.created_at,
+    });
+  }
+
+  #encode(sessionId: string, agent: RepairAgent, previous: Provenance | undefined) {
+    const snapshot = agent.snapshot();
+    const now = this.#now().toISOString();
+    return encodeSession(
+      sessionId,
+      {
+        schema_version: SCHEMA_VERSION,
+        version: (previous?.version ?? 0) + 1,
+        state: snapshot.state,
+        current_attempt: snapshot.currentAttempt,
+        max_attempts: snapshot.maxAttempts,
+        use_rag: snapshot.useRag,
+        use_web_search: snapshot.useWebSearch,
+        created_at: previous?.createdAt ?? now,
+        updated_at: now,
+        problem: snapshot.problem,
+        conversation_history: [...snapshot.history],
+      },
+      { maxHistoryMessages: this.config.maxHistoryMessages, maxBytes: this.config.sessionMaxBytes },
+    );
   }
 
   async #readHead(entry: StoredEntry): Promise<SessionHead | undefined> {

@@ -9,7 +9,11 @@ import type { SessionStore } from './types.js';
 /** `logger` is the root logger; each part logs under its own name. */
 export async function openStore(config: Config, logger: Logger): Promise<SessionStore> {
   const log = componentLogger(logger, 'sessions.store');
-  const memory = () => new MemorySessionStore({ maxSessions: config.memoryMaxSessions });
+  const memory = () =>
+    new MemorySessionStore({
+      maxSessions: config.memoryMaxSessions,
+      logger: componentLogger(logger, 'sessions.memory'),
+    });
   if (!config.useRedis) {
     log.info(
       {

@@ -34,6 +34,8 @@ export interface SessionStore {
   get(id: string): Promise<string | null>;
   /** Writes the value and its TTL (seconds) in one step. */
   set(id: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Like set, only if the session does not exist yet; false when it already did. */
+  setIfAbsent(id: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** True when something was deleted. */
   delete(id: string): Promise<boolean>;
   exists(id: string): Promise<boolean>;

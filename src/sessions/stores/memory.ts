@@ -1,8 +1,10 @@
 /**
  * In-process store for development and as the fallback. It behaves like Redis: it keeps
- * serialized copies, hides and sweeps expired entries (unref'd timer), and is bounded, evicting
- * the least recently used entry when full.
+ * serialized copies, hides and sweeps expired entries (unref'd timer), and is bounded: when
+ * full it drops expired entries first, then the least recently used one, and logs each loss.
  */
+import type { Logger } from 'pino';
+import { silentLogger } from '../../logger.js';
 import type { ListOptions, ListPage, SessionStore, StoredEntry } from '../types.js';
 
 export interface MemoryStoreOptions {
@@ -12,6 +14,7 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number;
   /** Clock in milliseconds. @default Date.now */
   now?: () => number;
+  logger?: Logger;
 }
 
 interface Entry {
@@ -24,23 +27,30 @@ function secondsLeft(ms: number): number {
   return Math.floor((ms + 500) / 1000);
 }
 
+/** When full, expired entries are swept at most this often before a live one is evicted. */
+const FULL_SWEEP_INTERVAL_MS = 1000;
+
 export class MemorySessionStore implements SessionStore {
   readonly name = 'memory';
   readonly maxSessions: number;
-  /** Entries dropped to stay within maxSessions since start. */
+  /** Live entries dropped to stay within maxSessions since start. */
   evictions = 0;
   // Map order is recency order: the first key is the least recently used.
   readonly #entries = new Map<string, Entry>();
   readonly #now: () => number;
+  readonly #logger: Logger;
   readonly #sweeper: NodeJS.Timeout;
+  #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxSessions = options.maxSessions ?? 10000;
     this.#now = options.now ?? Date.now;
+    this.#logger = options.logger ?? silentLogger();
     this.#sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30000);
     this.#sweeper.unref();
   }
 
+  /** Entries held, expired ones not yet swept included. */
   get size(): number {
     return this.#entries.size;
   }
@@ -56,11 +66,13 @@ export class MemorySessionStore implements SessionStore {
   async set(id: string, value: string, ttlSeconds: number): Promise<void> {
     this.#entries.delete(id);
     this.#entries.set(id, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
-    while (this.#entries.size > this.maxSessions) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-      this.evictions++;
-    }
+    if (this.#entries.size > this.maxSessions) this.#makeRoom();
+  }
+
+  async setIfAbsent(id: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if (this.#live(id) !== undefined) return false;
+    await this.set(id, value, ttlSeconds);
+    return true;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -79,6 +91,7 @@ export class MemorySessionStore implements SessionStore {
   async list(options: ListOptions = {}): Promise<ListPage> {
     const limit = options.limit ?? 100;
     const after = options.cursor ?? '';
+    // Pages follow id order, so entries present for the whole listing appear exactly once.
     const ids = [...this.#entries.keys()].filter((id) => id > after).sort();
     const entries: StoredEntry[] = [];
     let index = 0;
@@ -95,6 +108,7 @@ export class MemorySessionStore implements SessionStore {
   /** Drops every expired entry; runs on a timer, callable directly. */
   sweep(): void {
     const now = this.#now();
+    this.#lastSweep = now;
     for (const [id, entry] of this.#entries) {
       if (entry.expiresAt <= now) this.#entries.delete(id);
     }
@@ -103,6 +117,22 @@ export class MemorySessionStore implements SessionStore {
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#entries.clear();
+  }
+
+  #makeRoom(): void {
+    if (this.#now() - this.#lastSweep >= FULL_SWEEP_INTERVAL_MS) this.sweep();
+    for (const id of this.#entries.keys()) {
+      if (this.#entries.size <= this.maxSessions) break;
+      const expired = this.#live(id) === undefined;
+      this.#entries.delete(id);
+      if (!expired) {
+        this.evictions++;
+        this.#logger.warn(
+          { session_id: id, max_sessions: this.maxSessions, event_type: 'session_evicted' },
+          'Sessão descartada: limite de sessões em memória atingido (MEMORY_MAX_SESSIONS)',
+        );
+      }
+    }
   }
 
   #live(id: string): Entry | undefined {

@@ -1,12 +1,13 @@
 /**
  * Redis store on @redis/client: one string key per session (`${keyPrefix}${id}`) written with
  * its TTL in the same command, listed with SCAN plus one pipelined round trip per page (never
- * KEYS). It fails fast: no offline queue, a bounded connect, and a deadline on every command.
+ * KEYS). It fails fast: no offline queue, and a deadline on connecting, on every command and on
+ * closing, so a server that is down or frozen never hangs a caller.
  */
-import { createClient, type RedisClientType } from '@redis/client';
+import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../logger.js';
-import { StoreUnavailableError } from '../errors.js';
+import { SessionCorruptError, StoreUnavailableError } from '../errors.js';
 import { isValidSessionId } from '../session-id.js';
 import type { ListOptions, ListPage, SessionStore, StoredEntry } from '../types.js';
 
@@ -15,12 +16,39 @@ export interface RedisStoreOptions {
   url: string;
   /** REDIS_KEY_PREFIX. @default "cql:session:" */
   keyPrefix?: string;
-  /** Give up connecting after this long. @default 2000 */
+  /** Give up connecting (TCP, authentication, handshake) after this long. @default 2000 */
   connectTimeoutMs?: number;
-  /** A command that has not answered after this long fails with StoreUnavailableError. @default 500 */
+  /** A command that has not answered after this long fails with StoreUnavailableError. The
+   * outcome of a write that timed out is unknown: the server may still apply it. @default 500 */
   commandTimeoutMs?: number;
   logger?: Logger;
 }
+
+/** Commands waiting in the client at once; past it, new ones fail instead of piling up. */
+const MAX_QUEUED_COMMANDS = 10000;
+
+class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+  }
+}
+
+/** Settles like `promise`, or rejects with DeadlineError after `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const isWrongType = (reply: unknown) =>
+  reply instanceof ErrorReply && reply.message.startsWith('WRONGTYPE');
 
 /** Escapes SCAN glob characters so a prefix is matched literally. */
 function globEscape(text: string): string {
@@ -41,15 +69,17 @@ export class RedisSessionStore implements SessionStore {
     this.#logger = logger;
   }
 
-  /** Connects, or rejects with StoreUnavailableError (unreachable, refused password, timeout). */
+  /** Connects, or rejects with StoreUnavailableError (unreachable, frozen, refused password). */
   static async connect(options: RedisStoreOptions): Promise<RedisSessionStore> {
     const logger = options.logger ?? silentLogger();
+    const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     let connected = false;
-    const client = createClient({
+    const client: RedisClientType = createClient({
       url: options.url,
       disableOfflineQueue: true,
+      commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
       socket: {
-        connectTimeout: options.connectTimeoutMs ?? 2000,
+        connectTimeout: connectTimeoutMs,
         // Start-up fails at once (the caller falls back); a lost connection is retried with backoff.
         reconnectStrategy: (retries, cause) =>
           connected ? Math.min(50 * 2 ** retries, 2000) : new Error(cause.message, { cause }),
@@ -73,12 +103,13 @@ export class RedisSessionStore implements SessionStore {
       lastError = '';
     });
     try {
-      await client.connect();
+      // The socket's connectTimeout covers TCP only; a frozen server accepts TCP and then never
+      // answers the handshake, so the whole connection gets one deadline.
+      await withDeadline(client.connect(), connectTimeoutMs);
       connected = true;
     } catch (error) {
       client.destroy();
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new StoreUnavailableError('redis', 'connect', reason, { cause: error });
+      throw new StoreUnavailableError('redis', 'connect', reasonOf(error), { cause: error });
     }
     return new RedisSessionStore(client, options, logger);
   }
@@ -87,12 +118,31 @@ export class RedisSessionStore implements SessionStore {
     return `${this.keyPrefix}${id}`;
   }
 
-  get(id: string): Promise<string | null> {
-    return this.#run('get', () => this.client.get(this.key(id)));
+  async get(id: string): Promise<string | null> {
+    try {
+      return await this.#run('get', () => this.client.get(this.key(id)));
+    } catch (error) {
+      if (isWrongType((error as Error).cause)) {
+        throw new SessionCorruptError(id, 'the key holds a Redis value that is not a string');
+      }
+      throw error;
+    }
   }
 
   async set(id: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.#run('set', () => this.client.set(this.key(id), value, { EX: ttlSeconds }));
+    await this.#run('set', () =>
+      this.client.set(this.key(id), value, { expiration: { type: 'EX', value: ttlSeconds } }),
+    );
+  }
+
+  async setIfAbsent(id: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.#run('set', () =>
+      this.client.set(this.key(id), value, {
+        expiration: { type: 'EX', value: ttlSeconds },
+        condition: 'NX',
+      }),
+    );
+    return reply !== null;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -121,19 +171,17 @@ export class RedisSessionStore implements SessionStore {
         .filter((id) => isValidSessionId(id));
       const entries: StoredEntry[] = [];
       if (ids.length > 0) {
-        const pipeline = this.client.multi();
-        for (const id of ids) {
-          const key = this.key(id);
-          if (options.headBytes) pipeline.getRange(key, 0, options.headBytes - 1);
-          else pipeline.get(key);
-          pipeline.ttl(key);
-        }
-        const replies = await pipeline.execAsPipeline();
+        const replies = await this.#readAll(ids, options.headBytes);
         ids.forEach((id, i) => {
           const value = replies[2 * i];
           const ttl = Number(replies[2 * i + 1]);
-          // Expired or deleted between SCAN and the reads: GETRANGE answers "" and GET null.
-          if (typeof value === 'string' && value !== '' && ttl !== -2) {
+          if (isWrongType(value)) {
+            this.#logger.error(
+              { session_id: id, event_type: 'session_corrupt', reason: 'not a string value' },
+              'Chave de sessão com tipo inválido no Redis',
+            );
+          } else if (typeof value === 'string' && value !== '' && ttl !== -2) {
+            // (Expired or deleted between SCAN and the reads: GETRANGE answers "" and GET null.)
             entries.push({ id, value, ttl: ttl === -1 ? null : ttl });
           }
         });
@@ -142,32 +190,51 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  /** Waits for commands in flight when connected; drops the connection attempt otherwise. */
+  /** Closes within the command deadline, dropping the connection if Redis does not answer. */
   async close(): Promise<void> {
-    if (this.client.isReady) await this.client.close();
-    else if (this.client.isOpen) this.client.destroy();
+    if (!this.client.isOpen) return;
+    try {
+      await withDeadline(this.client.close(), this.#commandTimeoutMs);
+    } catch {
+      this.client.destroy();
+    }
+  }
+
+  /** Value (or its first headBytes) and TTL of each id, in one pipelined round trip. Should a
+   * key fail (one of another Redis type), the page is read again key by key, and that key's
+   * error comes back in place of its value. */
+  async #readAll(ids: string[], headBytes: number | undefined): Promise<unknown[]> {
+    const commands = ids.flatMap((id) => {
+      const key = this.key(id);
+      const read = headBytes ? ['GETRANGE', key, '0', String(headBytes - 1)] : ['GET', key];
+      return [read, ['TTL', key]];
+    });
+    const pipeline = this.client.multi();
+    for (const args of commands) pipeline.addCommand(args);
+    try {
+      return await pipeline.execAsPipeline();
+    } catch (error) {
+      if (!(error instanceof ErrorReply)) throw error;
+    }
+    const replies = await Promise.allSettled(commands.map((args) => this.client.sendCommand(args)));
+    return replies.map((reply) => {
+      if (reply.status === 'fulfilled') return reply.value;
+      if (reply.reason instanceof ErrorReply) return reply.reason;
+      throw reply.reason; // The connection failed, not one key.
+    });
   }
 
   /** Runs one operation under the command deadline; every failure becomes StoreUnavailableError. */
   async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.#commandTimeoutMs} ms`)),
-        this.#commandTimeoutMs,
-      );
-    });
     try {
-      return await Promise.race([command(), deadline]);
+      return await withDeadline(command(), this.#commandTimeoutMs);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = reasonOf(error);
       this.#logger.debug(
         { event_type: 'redis_command_failed', operation, reason },
         'Comando Redis falhou',
       );
       throw new StoreUnavailableError('redis', operation, reason, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
