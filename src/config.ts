@@ -22,6 +22,20 @@ export interface RedisConnectionConfig {
   readonly commandTimeoutMs: number;
 }
 
+export interface ApiConfig {
+  /** HOST. @default "0.0.0.0" */
+  readonly host: string;
+  /** PORT. @default 5000 */
+  readonly port: number;
+  /** ADMIN_API_KEY: admin routes need `Authorization: Bearer <key>`; unset, they answer only
+   * clients on loopback. */
+  readonly adminApiKey: string | undefined;
+  /** CORS_ORIGINS, a comma list. @default ["http://localhost:5173"] */
+  readonly corsOrigins: readonly string[];
+  /** RATE_LIMIT_PER_MINUTE per client IP on the chat route; 0 turns it off. @default 60 */
+  readonly rateLimitPerMinute: number;
+}
+
 export interface Config {
   /** USE_REDIS. @default false */
   readonly useRedis: boolean;
@@ -40,6 +54,7 @@ export interface Config {
   readonly sessionMaxBytes: number;
   /** MAX_HISTORY_MESSAGES. @default 100 */
   readonly maxHistoryMessages: number;
+  readonly api: ApiConfig;
   /** The configuration with secrets shown as `***` (also what JSON.stringify and loggers see). */
   toString(): string;
   toJSON(): object;
@@ -54,7 +69,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = new Set(['REDIS_PASSWORD']);
+const SECRET_VARIABLES = new Set(['REDIS_PASSWORD', 'ADMIN_API_KEY']);
 
 /** Hides the credentials of a Redis URL, even a malformed one, for messages and logs. */
 export function redactRedisUrl(url: string): string {
@@ -130,6 +145,26 @@ const envSchema = z.object({
   MEMORY_MAX_SESSIONS: wholeNumber(1, 10000000).default(10000),
   SESSION_MAX_BYTES: wholeNumber(1024, 536870912).default(262144),
   MAX_HISTORY_MESSAGES: wholeNumber(2, 10000).default(100),
+  HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._:-]+$/, 'must be a host name or an IP address')
+    .default('0.0.0.0'),
+  PORT: wholeNumber(0, 65535).default(5000),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)), {
+      message: 'must be a comma list of origins like http://localhost:5173',
+    })
+    .default(['http://localhost:5173']),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000).default(60),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -233,9 +268,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     memoryMaxSessions: env.MEMORY_MAX_SESSIONS,
     sessionMaxBytes: env.SESSION_MAX_BYTES,
     maxHistoryMessages: env.MAX_HISTORY_MESSAGES,
+    api: Object.freeze({
+      host: env.HOST,
+      port: env.PORT,
+      adminApiKey: env.ADMIN_API_KEY,
+      corsOrigins: Object.freeze(env.CORS_ORIGINS),
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    }),
     toJSON() {
       const { url: _secret, ...redis } = this.redis;
-      return { ...this, redis };
+      const api = { ...this.api, adminApiKey: this.api.adminApiKey && '***' };
+      return { ...this, redis, api };
     },
     toString() {
       return JSON.stringify(this);

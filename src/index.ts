@@ -24,6 +24,7 @@ export {
   InvalidSessionIdError,
   SessionCorruptError,
   SessionError,
+  SessionNotFoundError,
   SessionTooLargeError,
   StoreUnavailableError,
 } from './sessions/errors.js';

@@ -41,9 +41,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-/** A child logger for one part of the session system. */
-export function componentLogger(parent: Logger, name: string): Logger {
-  return parent.child({ logger: name, component: 'session' });
+/** A child logger for one part of the system: `component` is "session" or "api". */
+export function componentLogger(parent: Logger, name: string, component = 'session'): Logger {
+  return parent.child({ logger: name, component });
 }
 
 /** A logger that writes nothing: the default for library use without a logger. */

@@ -8,8 +8,17 @@ import { SessionError } from '../sessions/errors.js';
 import { SessionManager } from '../sessions/manager.js';
 import { assertSessionId } from '../sessions/session-id.js';
 import { runChat } from './chat.js';
+import { serve } from './serve.js';
 
 const program = new Command('cql-agent').description('CQL Agent: assistente de reparos domésticos');
+
+program
+  .command('serve')
+  .description('run the HTTP API (HOST, PORT; sessions in memory, or in Redis with USE_REDIS=true)')
+  .action(async () => {
+    const config = loadConfig();
+    await serve(config, createLogger({ level: config.logLevel }));
+  });
 
 program
   .command('chat')

@@ -29,6 +29,14 @@ export class InvalidSessionIdError extends SessionError {
   }
 }
 
+export class SessionNotFoundError extends SessionError {
+  readonly code = 'ERR_SESSION_NOT_FOUND';
+
+  constructor(readonly sessionId: string) {
+    super(`Session "${sessionId}" not found`);
+  }
+}
+
 export class SessionCorruptError extends SessionError {
   readonly code = 'ERR_SESSION_CORRUPT';
 

@@ -49,6 +49,12 @@ export interface SessionSummary {
   ttl: number | null;
 }
 
+export interface SessionDetails {
+  record: SessionRecord;
+  /** Remaining seconds; null for a session without expiry. */
+  ttl: number | null;
+}
+
 /** What the manager remembers about an agent it handed out. */
 interface Provenance {
   sessionId: string;
@@ -107,18 +113,11 @@ export class SessionManager {
 
   /** Loads the session's agent, or creates and saves a new one. */
   async getOrCreateAgent(sessionId: string, options: AgentOptions = {}): Promise<RepairAgent> {
-    assertSessionId(sessionId);
-    const raw = await this.store.get(sessionId);
-    if (raw !== null) {
-      const record = this.#decode(sessionId, raw);
-      const agent = RepairAgent.restore(toSnapshot(record), {
-        responder: this.#responder,
-        now: this.#now,
-      });
-      if (options.useRag !== undefined) agent.useRag = options.useRag;
-      if (options.useWebSearch !== undefined) agent.useWebSearch = options.useWebSearch;
-      this.#remember(agent, sessionId, record);
-      return agent;
+    const existing = await this.getAgent(sessionId);
+    if (existing !== null) {
+      if (options.useRag !== undefined) existing.useRag = options.useRag;
+      if (options.useWebSearch !== undefined) existing.useWebSearch = options.useWebSearch;
+      return existing;
     }
 
     const agent = new RepairAgent({
@@ -145,6 +144,28 @@ export class SessionManager {
       'Criando novo agente',
     );
     return agent;
+  }
+
+  /** Loads the session's agent; null when the session does not exist. */
+  async getAgent(sessionId: string): Promise<RepairAgent | null> {
+    assertSessionId(sessionId);
+    const raw = await this.store.get(sessionId);
+    if (raw === null) return null;
+    const record = this.#decode(sessionId, raw);
+    const agent = RepairAgent.restore(toSnapshot(record), {
+      responder: this.#responder,
+      now: this.#now,
+    });
+    this.#remember(agent, sessionId, record);
+    return agent;
+  }
+
+  /** The whole stored session and its TTL; null when it does not exist. */
+  async getSession(sessionId: string): Promise<SessionDetails | null> {
+    assertSessionId(sessionId);
+    // Issued together: one round trip on Redis.
+    const [raw, ttl] = await Promise.all([this.store.get(sessionId), this.store.ttl(sessionId)]);
+    return raw === null ? null : { record: this.#decode(sessionId, raw), ttl };
   }
 
   /** Saves the agent: call it after every change, or the change is lost (in every backend). */

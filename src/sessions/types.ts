@@ -30,6 +30,8 @@ export interface ListPage {
 
 export interface SessionStore {
   readonly name: StoreBackend;
+  /** Whether the store can serve requests right now (always true in memory). */
+  readonly connected: boolean;
   /** The value, or null if the session does not exist (or has expired). */
   get(id: string): Promise<string | null>;
   /** Writes the value and its TTL (seconds) in one step. */

@@ -32,6 +32,7 @@ const FULL_SWEEP_INTERVAL_MS = 1000;
 
 export class MemorySessionStore implements SessionStore {
   readonly name = 'memory';
+  readonly connected = true;
   readonly maxSessions: number;
   /** Live entries dropped to stay within maxSessions since start. */
   evictions = 0;

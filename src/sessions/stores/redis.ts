@@ -114,6 +114,10 @@ export class RedisSessionStore implements SessionStore {
     return new RedisSessionStore(client, options, logger);
   }
 
+  get connected(): boolean {
+    return this.client.isReady;
+  }
+
   key(id: string): string {
     return `${this.keyPrefix}${id}`;
   }

@@ -1,0 +1,89 @@
+/**
+ * Every error the API can answer with, mapped to an HTTP status and the `{detail}` body the
+ * original clients expect, in one place. Nothing internal (stack, cause, store details) leaks.
+ */
+import type { FastifyError } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import {
+  InvalidSessionIdError,
+  SessionCorruptError,
+  SessionNotFoundError,
+  SessionTooLargeError,
+  StoreUnavailableError,
+} from '../sessions/errors.js';
+
+export type Detail = string | { error: string; details: Array<{ field: string; message: string }> };
+
+export interface HttpProblem {
+  status: number;
+  detail: Detail;
+}
+
+/** Raised by the admin guard. */
+export class AccessDeniedError extends Error {
+  override name = 'AccessDeniedError';
+
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function validation(field: string, message: string): HttpProblem {
+  return { status: 400, detail: { error: 'validation_error', details: [{ field, message }] } };
+}
+
+/** `field` for a path such as "/message" in the body, "/session_id" in the params. */
+function fieldOf(path: string, keys: unknown): string {
+  if (Array.isArray(keys) && keys.length > 0) return keys.join(', ');
+  return path.replace(/^\//, '').replaceAll('/', '.') || 'body';
+}
+
+/** The answer for an error, or undefined when it is a server fault (500). */
+export function toHttpProblem(error: unknown): HttpProblem | undefined {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    return {
+      status: 400,
+      detail: {
+        error: 'validation_error',
+        details: error.validation.map((issue) => ({
+          field: fieldOf(issue.instancePath, (issue.params as { keys?: unknown })?.keys),
+          message: issue.message ?? 'is invalid',
+        })),
+      },
+    };
+  }
+  if (error instanceof InvalidSessionIdError) return validation('session_id', error.message);
+  if (error instanceof SessionNotFoundError) return { status: 404, detail: error.message };
+  if (error instanceof SessionTooLargeError) {
+    return { status: 413, detail: `${error.message}. Reset the session to continue.` };
+  }
+  if (error instanceof SessionCorruptError) {
+    return {
+      status: 500,
+      detail: `Session "${error.sessionId}" could not be read; it was kept for inspection.`,
+    };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return { status: 503, detail: 'The session store is unavailable; try again shortly.' };
+  }
+  if (error instanceof AccessDeniedError) return { status: error.status, detail: error.message };
+
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, detail: 'Request body is larger than 64 KiB.' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, detail: `Malformed JSON body: ${fastifyError.message}` };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, detail: 'Send the body as application/json.' };
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { status, detail: fastifyError.message ?? 'Bad request' };
+  }
+  return undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server: HTTP requests by route and status
+ * with latency, session store operations by backend and outcome, and the backend in use.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ListOptions, SessionStore, StoreBackend } from '../sessions/types.js';
+
+const BACKENDS: readonly StoreBackend[] = ['memory', 'redis'];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly storeOperations = new Counter({
+    name: 'session_store_operations_total',
+    help: 'Session store operations by backend, operation and outcome (ok or an error code)',
+    labelNames: ['backend', 'operation', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly backend = new Gauge({
+    name: 'session_store_backend',
+    help: '1 for the session store backend in use, 0 for the other',
+    labelNames: ['backend'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  setBackend(inUse: StoreBackend): void {
+    for (const name of BACKENDS) this.backend.set({ backend: name }, name === inUse ? 1 : 0);
+  }
+
+  /** The same store, counting each operation and its outcome. */
+  instrument(store: SessionStore): SessionStore {
+    const track = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
+      run().then(
+        (result) => {
+          this.storeOperations.inc({ backend: store.name, operation, outcome: 'ok' });
+          return result;
+        },
+        (error: { code?: string }) => {
+          this.storeOperations.inc({
+            backend: store.name,
+            operation,
+            outcome: error.code ?? 'error',
+          });
+          throw error;
+        },
+      );
+    return {
+      get name() {
+        return store.name;
+      },
+      get connected() {
+        return store.connected;
+      },
+      get: (id) => track('get', () => store.get(id)),
+      set: (id, value, ttl) => track('set', () => store.set(id, value, ttl)),
+      setIfAbsent: (id, value, ttl) => track('set', () => store.setIfAbsent(id, value, ttl)),
+      delete: (id) => track('delete', () => store.delete(id)),
+      exists: (id) => track('exists', () => store.exists(id)),
+      ttl: (id) => track('ttl', () => store.ttl(id)),
+      list: (options?: ListOptions) => track('list', () => store.list(options)),
+      close: () => store.close(),
+    };
+  }
+}

@@ -1,0 +1,140 @@
+/** The chat routes the original clients (web app, OpenWebUI pipe) call; their shapes are a
+ * contract. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SessionNotFoundError } from '../../sessions/errors.js';
+import type { RouteDeps } from '../deps.js';
+import { agentState, errorBody, sessionId, sessionParams } from '../schemas.js';
+
+export const MAX_MESSAGE_LENGTH = 4096;
+
+const chatRequest = z.strictObject({
+  message: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`)
+    .refine((text) => !text.includes('\u0000'), 'must not contain a NUL character')
+    .refine((text) => /[\p{L}\p{N}]/u.test(text), 'must contain a letter or a digit')
+    .describe('What the user said'),
+  session_id: sessionId.default('default'),
+  use_rag: z.boolean().default(true),
+  use_web_search: z.boolean().default(true),
+});
+
+const chatResponse = z.object({
+  response: z.string(),
+  session_id: z.string(),
+  state: agentState,
+  metadata: z.object({
+    rag_enabled: z.boolean(),
+    web_search_enabled: z.boolean(),
+    current_attempt: z.int(),
+    max_attempts: z.int(),
+  }),
+  timestamp: z.string(),
+});
+
+const sessionList = z.object({
+  sessions: z.array(
+    z.object({
+      session_id: z.string(),
+      state: agentState,
+      current_attempt: z.int(),
+      ttl: z.int().nullable(),
+    }),
+  ),
+  total: z.int(),
+});
+
+export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
+  app,
+  { manager, config, adminOnly },
+) => {
+  app.post(
+    '/api/v1/chat/message',
+    {
+      config: {
+        rateLimit:
+          config.api.rateLimitPerMinute > 0
+            ? { max: config.api.rateLimitPerMinute, timeWindow: 60_000 }
+            : false,
+      },
+      schema: {
+        summary: 'Send a message to the repair assistant',
+        tags: ['chat'],
+        body: chatRequest,
+        response: { 200: chatResponse, '4xx': errorBody, '5xx': errorBody },
+      },
+    },
+    async (request) => {
+      const { message, session_id, use_rag, use_web_search } = request.body;
+      const agent = await manager.getOrCreateAgent(session_id, {
+        useRag: use_rag,
+        useWebSearch: use_web_search,
+      });
+      const response = await agent.chat(message);
+      await manager.updateAgent(session_id, agent);
+      return {
+        response,
+        session_id,
+        state: agent.state,
+        metadata: {
+          rag_enabled: agent.useRag,
+          web_search_enabled: agent.useWebSearch,
+          current_attempt: agent.currentAttempt,
+          max_attempts: agent.maxAttempts,
+        },
+        timestamp: new Date().toISOString(),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/chat/reset/:session_id',
+    {
+      schema: {
+        summary: 'Start the session over with a new problem',
+        tags: ['chat'],
+        params: sessionParams,
+        response: { 200: z.object({ message: z.string() }), '4xx': errorBody, '5xx': errorBody },
+      },
+    },
+    async (request) => {
+      const id = request.params.session_id;
+      const agent = await manager.getAgent(id);
+      if (agent === null) throw new SessionNotFoundError(id);
+      agent.reset();
+      await manager.updateAgent(id, agent);
+      return { message: `Sessão ${id} resetada com sucesso` };
+    },
+  );
+
+  app.get(
+    '/api/v1/chat/sessions',
+    {
+      preHandler: adminOnly,
+      schema: {
+        summary: 'List sessions (admin)',
+        tags: ['admin'],
+        security: [{ bearer: [] }],
+        querystring: z.strictObject({
+          limit: z.coerce.number().int().min(1).max(100000).optional(),
+        }),
+        response: { 200: sessionList, '4xx': errorBody, '5xx': errorBody },
+      },
+    },
+    async (request) => {
+      const sessions = await manager.listSessions({ limit: request.query.limit });
+      return {
+        sessions: sessions.map((s) => ({
+          session_id: s.sessionId,
+          state: s.state,
+          current_attempt: s.currentAttempt,
+          ttl: s.ttl,
+        })),
+        total: sessions.length,
+      };
+    },
+  );
+};
