@@ -41,6 +41,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
+/** Standard output written asynchronously (flushed at exit): for the server's steady stream of
+ * request lines, where one write per line would cost a system call each. */
+export function asyncStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 /** A child logger for one part of the system: `component` is "session" or "api". */
 export function componentLogger(parent: Logger, name: string, component = 'session'): Logger {
   return parent.child({ logger: name, component });

@@ -338,7 +338,7 @@ describe('HTTP API', () => {
       assert.equal(body.session_id, 'whole');
       assert.equal(body.conversation_history.length, 2);
       assert.equal(body.ttl, 3600);
-      assert.equal(body.version, 2);
+      assert.equal(body.version, 1, 'the first turn creates the session');
       assert.equal(
         (await send(app, { method: 'DELETE', url: '/api/v1/sessions/whole' })).status,
         204,
@@ -433,18 +433,27 @@ describe('HTTP API limits and faults', () => {
     await app.close();
   });
 
-  it('answers 413 when a session outgrows SESSION_MAX_BYTES, and reset recovers it', async () => {
-    const { app } = await api({ SESSION_MAX_BYTES: '4096' });
-    const big = await chat(app, {
-      message: `a torneira está pingando ${'muito '.repeat(600)}`,
-      session_id: 'big',
-    });
+  it('answers 413 when a session outgrows SESSION_MAX_BYTES, keeps it as it was, and reset recovers it', async () => {
+    const { app, store } = await api({ SESSION_MAX_BYTES: '4096' });
+    assert.equal(
+      (await chat(app, { message: 'a porta está rangendo', session_id: 'big' })).status,
+      200,
+    );
+    const before = await store.get('big');
+    const big = await chat(app, { message: `não ${'muito '.repeat(600)}`, session_id: 'big' });
     assert.equal(big.status, 413);
     assert.match(big.body.detail, /SESSION_MAX_BYTES/);
+    assert.equal(await store.get('big'), before);
     assert.equal(
       (await send(app, { method: 'DELETE', url: '/api/v1/chat/reset/big' })).status,
       200,
     );
+    const fresh = await chat(app, {
+      message: `a torneira está pingando ${'muito '.repeat(600)}`,
+      session_id: 'new-big',
+    });
+    assert.equal(fresh.status, 413);
+    assert.equal(await store.exists('new-big'), false, 'nothing written');
     await app.close();
   });
 

@@ -2,40 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KnowledgeFormatError, loadKnowledge, parseKnowledgeDoc } from '../src/agent/knowledge.js';
 import { GENERIC_GUIDANCE, OfflineResponder } from '../src/agent/offline-responder.js';
+import { DESCRIPTIONS } from './support/descriptions.js';
 
 const request = { maxAttempts: 3, history: [], useRag: true, useWebSearch: true };
-
-// How people describe problems, in words of their own (not copied from the files).
-const DESCRIPTIONS: Array<[string, string]> = [
-  ['a torneira está pingando', 'torneira-pingando'],
-  ['a torneira da cozinha não para de gotejar', 'torneira-pingando'],
-  ['minha pia está entupida', 'pia-entupida'],
-  ['a água da pia não desce', 'pia-entupida'],
-  ['a descarga fica correndo sem parar', 'descarga-vazando'],
-  ['a privada entupiu', 'vaso-entupido'],
-  ['o box alagou, o ralo não escoa', 'ralo-entupido'],
-  ['o disjuntor cai toda hora', 'disjuntor-desarmando'],
-  ['a tomada do quarto não tem energia', 'tomada-sem-energia'],
-  ['o chuveiro não esquenta', 'chuveiro-sem-agua-quente'],
-  ['minha ducha está fria', 'chuveiro-sem-agua-quente'],
-  ['a luz da sala não acende', 'lampada-nao-acende'],
-  ['a porta está rangendo', 'porta-rangendo'],
-  ['a porta está arrastando no chão', 'porta-emperrada'],
-  ['a chave não gira na fechadura', 'fechadura-emperrada'],
-  ['tem mofo na parede do quarto', 'parede-com-umidade'],
-  ['está pingando do teto quando chove', 'goteira-no-teto'],
-  ['a água está saindo fraca na torneira', 'pressao-de-agua-baixa'],
-  ['o sifão está pingando dentro do armário', 'vazamento-embaixo-da-pia'],
-  ['a boca do fogão não acende', 'fogao-nao-acende'],
-  ['sinto cheiro de gás na cozinha', 'cheiro-de-gas'],
-  ['o azulejo da cozinha soltou', 'azulejo-solto'],
-  ['a geladeira não está gelando', 'geladeira-nao-gela'],
-  ['cheiro de esgoto no banheiro', 'cheiro-de-esgoto'],
-  [
-    'Oi, bom dia! Ontem à noite percebi que a torneira do banheiro começou a pingar e não para mais',
-    'torneira-pingando',
-  ],
-];
 
 describe('knowledge base', () => {
   it('has at least 15 repairs, each with three distinct approaches, keywords and a professional', async () => {

@@ -173,6 +173,46 @@ describe('SessionManager', () => {
     assert.equal((await manager.getOrCreateAgent('flags', { useRag: true })).useRag, true);
   });
 
+  it('withSession runs the work and saves it once, so it cannot be left unsaved', async () => {
+    const { manager, store } = await managerWith();
+    const reply = await manager.withSession('ws', (agent) =>
+      agent.chat('a torneira está pingando'),
+    );
+    assert.match(reply, /Torneira/);
+    const stored = decodeSession('ws', (await store.get('ws')) ?? '');
+    assert.equal(stored.version, 1);
+    assert.equal(stored.conversation_history.length, 2);
+    await manager.withSession('ws', (agent) => agent.chat('não'));
+    assert.equal(decodeSession('ws', (await store.get('ws')) ?? '').version, 2);
+  });
+
+  it('withSession saves nothing when the work fails', async () => {
+    const { manager, store } = await managerWith();
+    await assert.rejects(
+      manager.withSession('failing', async (agent) => {
+        await agent.chat('a torneira está pingando');
+        throw new Error('stop');
+      }),
+      /stop/,
+    );
+    assert.equal(await store.exists('failing'), false);
+  });
+
+  it('withSession keeps both turns when two callers create the same session at once', async () => {
+    const { manager, store } = await managerWith();
+    await Promise.all([
+      manager.withSession('both', (agent) => agent.chat('a torneira está pingando')),
+      manager.withSession('both', (agent) => agent.chat('a pia está entupida')),
+    ]);
+    const stored = decodeSession('both', (await store.get('both')) ?? '');
+    assert.equal(
+      stored.conversation_history.length,
+      4,
+      'the second creator ran again on the first one',
+    );
+    assert.equal(stored.version, 2);
+  });
+
   it('uses MAX_ATTEMPTS for new sessions', async () => {
     const { manager } = await managerWith({ MAX_ATTEMPTS: '5' });
     assert.equal((await manager.getOrCreateAgent('m')).maxAttempts, 5);

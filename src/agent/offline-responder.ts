@@ -23,10 +23,30 @@ const STOPWORDS = new Set(
 
 const stemmer = newStemmer('portuguese');
 
+/** Small bounded memo: people reuse words and repeat descriptions, and stemming and fuzzy
+ * search are the costly part of a reply. */
+class Memo<V> {
+  readonly #entries = new Map<string, V>();
+  constructor(readonly limit: number) {}
+
+  get(key: string, compute: (key: string) => V): V {
+    if (this.#entries.has(key)) return this.#entries.get(key) as V;
+    const value = compute(key);
+    if (this.#entries.size >= this.limit)
+      this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(key, value);
+    return value;
+  }
+}
+
+const stems = new Memo<string | null>(20000);
+
 function indexTerm(term: string): string | null {
-  const plain = normalizeText(term);
-  if (plain.length < 2 || STOPWORDS.has(plain)) return null;
-  return normalizeText(stemmer.stem(term.toLowerCase()));
+  return stems.get(term, () => {
+    const plain = normalizeText(term);
+    if (plain.length < 2 || STOPWORDS.has(plain)) return null;
+    return normalizeText(stemmer.stem(term.toLowerCase()));
+  });
 }
 
 export const GENERIC_GUIDANCE =
@@ -41,6 +61,8 @@ export class OfflineResponder implements Responder {
   readonly name = 'offline';
   readonly #docs: Map<string, KnowledgeDoc>;
   readonly #index: MiniSearch<KnowledgeDoc>;
+  // Every attempt of a conversation searches the same description again.
+  readonly #found = new Memo<KnowledgeDoc | undefined>(1000);
 
   constructor(docs: readonly KnowledgeDoc[]) {
     this.#docs = new Map(docs.map((doc) => [doc.id, doc]));
@@ -65,6 +87,10 @@ export class OfflineResponder implements Responder {
 
   /** The repair that best matches a description, if any does. */
   find(problem: string): KnowledgeDoc | undefined {
+    return this.#found.get(problem, (text) => this.#search(text));
+  }
+
+  #search(problem: string): KnowledgeDoc | undefined {
     const [best] = this.#index.search(problem);
     if (best === undefined) return undefined;
     // One stray word ("meu carro não liga" -> "luz não liga") is not a diagnosis: ask for two

@@ -121,6 +121,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       'Requisição atendida',
     );
   });
+  // While closing, answers to requests in flight ask their clients to close the connection,
+  // so that keep-alive connections do not hold the shutdown open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     await manager.close();
   });

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { asyncStdout, createLogger } from '../logger.js';
 import { SessionError } from '../sessions/errors.js';
 import { SessionManager } from '../sessions/manager.js';
 import { assertSessionId } from '../sessions/session-id.js';
@@ -17,7 +17,7 @@ program
   .description('run the HTTP API (HOST, PORT; sessions in memory, or in Redis with USE_REDIS=true)')
   .action(async () => {
     const config = loadConfig();
-    await serve(config, createLogger({ level: config.logLevel }));
+    await serve(config, createLogger({ level: config.logLevel, destination: asyncStdout() }));
   });
 
 program

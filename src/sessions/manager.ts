@@ -63,6 +63,8 @@ interface Provenance {
 }
 
 const LIST_PAGE_SIZE = 100;
+/** Rounds of withSession() when the session is created and deleted under it each time. */
+const MAX_CREATE_ROUNDS = 10;
 
 function toSnapshot(record: SessionRecord): AgentSnapshot {
   return {
@@ -113,26 +115,48 @@ export class SessionManager {
 
   /** Loads the session's agent, or creates and saves a new one. */
   async getOrCreateAgent(sessionId: string, options: AgentOptions = {}): Promise<RepairAgent> {
-    const existing = await this.getAgent(sessionId);
-    if (existing !== null) {
-      if (options.useRag !== undefined) existing.useRag = options.useRag;
-      if (options.useWebSearch !== undefined) existing.useWebSearch = options.useWebSearch;
-      return existing;
-    }
+    return this.withSession(sessionId, async (agent) => agent, options, { saveExisting: false });
+  }
 
-    const agent = new RepairAgent({
-      responder: this.#responder,
-      now: this.#now,
-      maxAttempts: this.config.maxAttempts,
-      useRag: options.useRag ?? true,
-      useWebSearch: options.useWebSearch ?? true,
-    });
-    const { json, record } = this.#encode(sessionId, agent, undefined);
-    // Written only if still absent: a concurrent creator's session (maybe already with a turn
-    // in it) is loaded instead of overwritten.
-    if (!(await this.store.setIfAbsent(sessionId, json, this.config.sessionTtl))) {
-      return this.getOrCreateAgent(sessionId, options);
+  /**
+   * Loads the session's agent (a new one if the session does not exist), runs `work` on it and
+   * saves the result, so a change cannot be left unsaved. A new session is created only if it is
+   * still absent when saved; if another caller created it meanwhile, `work` runs again on theirs.
+   */
+  async withSession<T>(
+    sessionId: string,
+    work: (agent: RepairAgent) => Promise<T>,
+    options: AgentOptions = {},
+    { saveExisting = true } = {},
+  ): Promise<T> {
+    for (let round = 1; ; round++) {
+      const existing = await this.getAgent(sessionId);
+      if (existing !== null) {
+        if (options.useRag !== undefined) existing.useRag = options.useRag;
+        if (options.useWebSearch !== undefined) existing.useWebSearch = options.useWebSearch;
+        const result = await work(existing);
+        if (saveExisting) await this.updateAgent(sessionId, existing);
+        return result;
+      }
+      const agent = new RepairAgent({
+        responder: this.#responder,
+        now: this.#now,
+        maxAttempts: this.config.maxAttempts,
+        useRag: options.useRag ?? true,
+        useWebSearch: options.useWebSearch ?? true,
+      });
+      const result = await work(agent);
+      if (await this.#create(sessionId, agent)) return result;
+      if (round >= MAX_CREATE_ROUNDS) {
+        throw new Error(`Session "${sessionId}" keeps being created and deleted concurrently`);
+      }
     }
+  }
+
+  /** Writes a new session unless one exists; false when another caller created it first. */
+  async #create(sessionId: string, agent: RepairAgent): Promise<boolean> {
+    const { json, record } = this.#encode(sessionId, agent, undefined);
+    if (!(await this.store.setIfAbsent(sessionId, json, this.config.sessionTtl))) return false;
     this.#remember(agent, sessionId, record);
     this.#logger.info(
       {
@@ -143,7 +167,7 @@ export class SessionManager {
       },
       'Criando novo agente',
     );
-    return agent;
+    return true;
   }
 
   /** Loads the session's agent; null when the session does not exist. */

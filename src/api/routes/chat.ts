@@ -69,12 +69,11 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
     },
     async (request) => {
       const { message, session_id, use_rag, use_web_search } = request.body;
-      const agent = await manager.getOrCreateAgent(session_id, {
-        useRag: use_rag,
-        useWebSearch: use_web_search,
-      });
-      const response = await agent.chat(message);
-      await manager.updateAgent(session_id, agent);
+      const { agent, response } = await manager.withSession(
+        session_id,
+        async (agent) => ({ agent, response: await agent.chat(message) }),
+        { useRag: use_rag, useWebSearch: use_web_search },
+      );
       return {
         response,
         session_id,

@@ -78,6 +78,11 @@ export class RedisSessionStore implements SessionStore {
       url: options.url,
       disableOfflineQueue: true,
       commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+      // Every operation has its deadline here (#run), covering commands already sent; the
+      // client's own timer (only for commands not yet sent) would be a second one per command.
+      commandOptions: { timeout: 0 },
+      // Redis Enterprise maintenance notifications: not used here.
+      maintNotifications: 'disabled',
       socket: {
         connectTimeout: connectTimeoutMs,
         // Start-up fails at once (the caller falls back); a lost connection is retried with backoff.

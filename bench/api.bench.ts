@@ -1,0 +1,141 @@
+/**
+ * Requests per second and latency of the HTTP API under autocannon (50 connections), for chat
+ * turns on memory and on Redis, next to GET /health in the same run as the framework's ceiling.
+ * One `cql-agent serve` process per backend; autocannon runs here. Run with `npm run bench:api`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { DESCRIPTIONS } from '../test/support/descriptions.js';
+import { freePort, startRedisServer } from '../test/support/redis-server.js';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+// Conversations in progress at once; each connection's consecutive requests go to different
+// ones, so no two requests in flight share a session.
+const ACTIVE_SESSIONS = 1000;
+// One whole conversation per session: a problem (a different description for each session),
+// then three failures (the last answer recommends a professional); then that slot starts a
+// new session.
+const TURNS = 4;
+const turn = (round: number, session: number) =>
+  round % TURNS === 0
+    ? `${DESCRIPTIONS[session % DESCRIPTIONS.length]?.[0]}, desde ${session % 28} de março`
+    : 'não';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+async function startServer(
+  env: Record<string, string>,
+): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
+    },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return { base, child };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error('the server did not start');
+}
+
+interface Row {
+  backend: string;
+  route: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+async function load(
+  base: string,
+  route: 'health' | 'chat',
+  duration: number,
+): Promise<Omit<Row, 'backend'>> {
+  let sent = 0;
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration,
+    requests:
+      route === 'health'
+        ? [{ method: 'GET', path: '/health' }]
+        : [
+            {
+              method: 'POST',
+              path: '/api/v1/chat/message',
+              headers: { 'content-type': 'application/json' },
+              setupRequest: (request) => {
+                const n = sent++;
+                const round = Math.floor(n / ACTIVE_SESSIONS);
+                const session = (n % ACTIVE_SESSIONS) + ACTIVE_SESSIONS * Math.floor(round / TURNS);
+                const body = { message: turn(round, session), session_id: `bench-${session}` };
+                return { ...request, body: JSON.stringify(body) };
+              },
+            },
+          ],
+  });
+  return {
+    route: route === 'health' ? 'GET /health' : 'POST chat turn',
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+async function benchBackend(backend: string, env: Record<string, string>): Promise<Row[]> {
+  const server = await startServer(env);
+  try {
+    await load(server.base, 'chat', 3); // warm-up: JIT, connections, first sessions
+    const rows: Row[] = [];
+    for (const route of ['health', 'chat'] as const)
+      rows.push({ backend, ...(await load(server.base, route, DURATION_S)) });
+    return rows;
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+}
+
+const redis = await startRedisServer();
+try {
+  console.log(
+    `node ${process.version}, ${CONNECTIONS} connections, ${DURATION_S} s per row, one server process`,
+  );
+  const rows = [
+    ...(await benchBackend('memory', {})),
+    ...(await benchBackend('redis', { USE_REDIS: 'true', REDIS_URL: redis.url() })),
+  ];
+  const health = (backend: string) =>
+    rows.find((r) => r.backend === backend && r.route === 'GET /health')?.rps ?? 1;
+  console.log('| backend | route | req/s | p50 | p99 | non-2xx or errors | vs /health |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const ratio = `${Math.round((r.rps / health(r.backend)) * 100)}%`;
+    console.log(
+      `| ${r.backend} | ${r.route} | ${Math.round(r.rps)} | ${r.p50} ms | ${r.p99} ms | ${r.failures} | ${ratio} |`,
+    );
+  }
+  const chatOnRedis = rows.find((r) => r.backend === 'redis' && r.route === 'POST chat turn');
+  console.log(
+    `goal: chat turns on Redis >= 40% of the /health rate: ${Math.round(((chatOnRedis?.rps ?? 0) / health('redis')) * 100)}%`,
+  );
+} finally {
+  await redis.stop();
+}

@@ -1,0 +1,182 @@
+/**
+ * End to end over real sockets: one private redis-server and several `cql-agent serve`
+ * processes on free ports, as in production behind a load balancer.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { useRedisServer } from './support/redis-fixture.js';
+import { freePort, redisTestOptions } from './support/redis-server.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Instance {
+  base: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const running = new Set<Instance>();
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, checked field by field below
+type Json = any;
+
+async function startInstance(env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const instance: Instance = {
+    base: `http://127.0.0.1:${port}`,
+    child,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const code = await exited;
+      running.delete(instance);
+      return code;
+    },
+  };
+  running.add(instance);
+  const deadline = Date.now() + 20000;
+  while (!output.includes('Server listening')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await instance.stop('SIGKILL');
+      throw new Error(`instance on port ${port} did not start:\n${output}`);
+    }
+    await sleep(50);
+  }
+  return instance;
+}
+
+async function post(instance: Instance, message: string, sessionId: string) {
+  const response = await fetch(`${instance.base}/api/v1/chat/message`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message, session_id: sessionId }),
+  });
+  return { status: response.status, body: (await response.json()) as Json };
+}
+
+async function get(instance: Instance, path: string) {
+  const response = await fetch(`${instance.base}${path}`);
+  return { status: response.status, body: (await response.json()) as Json };
+}
+
+describe('three API instances over one Redis', redisTestOptions(), () => {
+  const redis = useRedisServer({ args: ['--appendonly', 'yes'] });
+  let instances: Instance[] = [];
+  const env = () => ({ USE_REDIS: 'true', REDIS_URL: redis.server.url() });
+
+  after(async () => {
+    await Promise.all([...running].map((instance) => instance.stop('SIGKILL')));
+  });
+
+  it('start on Redis', async () => {
+    instances = await Promise.all([
+      startInstance(env()),
+      startInstance(env()),
+      startInstance(env()),
+    ]);
+    for (const instance of instances) {
+      const { body } = await get(instance, '/health');
+      assert.equal(body.status, 'healthy', instance.output());
+      assert.deepEqual(body.session_store, { backend: 'redis', connected: true });
+    }
+  });
+
+  it('carry one conversation whose turns go to a different instance each time', async () => {
+    const turns = ['o disjuntor cai toda hora', 'não', 'talvez', 'não', 'não'];
+    const seen = [];
+    for (const [i, message] of turns.entries()) {
+      const { status, body } = await post(instances[i % 3] as Instance, message, 'roaming');
+      assert.equal(status, 200);
+      seen.push([body.state, body.metadata.current_attempt]);
+    }
+    assert.deepEqual(seen, [
+      ['waiting_feedback', 1],
+      ['waiting_feedback', 2],
+      ['waiting_feedback', 2],
+      ['waiting_feedback', 3],
+      ['max_attempts', 3],
+    ]);
+    const { body } = await get(instances[1] as Instance, '/api/v1/sessions/roaming');
+    assert.equal(body.conversation_history.length, 10);
+    assert.deepEqual(
+      body.conversation_history
+        .filter((m: { role: string }) => m.role === 'user')
+        .map((m: { content: string }) => m.content),
+      turns,
+    );
+    assert.equal(body.version, 5, 'saved once per turn, the first one creating it');
+  });
+
+  it('list, from any instance, the sessions created on the others', async () => {
+    for (const [i, instance] of instances.entries())
+      await post(instance, 'a torneira está pingando', `made-on-${i}`);
+    for (const instance of instances) {
+      const { body } = await get(instance, '/api/v1/chat/sessions');
+      const ids = body.sessions.map((s: { session_id: string }) => s.session_id);
+      for (const id of ['made-on-0', 'made-on-1', 'made-on-2', 'roaming'])
+        assert.ok(ids.includes(id), `${id} in ${ids}`);
+    }
+  });
+
+  it('lose no session when every instance restarts', async () => {
+    const codes = await Promise.all(instances.map((instance) => instance.stop('SIGTERM')));
+    assert.deepEqual(codes, [0, 0, 0]);
+    instances = await Promise.all([
+      startInstance(env()),
+      startInstance(env()),
+      startInstance(env()),
+    ]);
+    const { body } = await get(instances[2] as Instance, '/api/v1/chat/sessions');
+    assert.equal(body.total, 4);
+    const next = await post(instances[0] as Instance, 'sim', 'made-on-1');
+    assert.equal(next.body.state, 'resolved');
+  });
+
+  it('finish a request in flight on SIGTERM, save its session, refuse new connections, and exit 0', async () => {
+    const instance = await startInstance({ ...env(), REDIS_COMMAND_TIMEOUT_MS: '20000' });
+    redis.server.signal('SIGSTOP'); // the next request now waits on Redis
+    try {
+      const inFlight = post(instance, 'a porta está rangendo', 'in-flight');
+      await sleep(300);
+      const exitCode = instance.stop('SIGTERM');
+      await sleep(300);
+      await assert.rejects(fetch(`${instance.base}/health`), 'no new connections while closing');
+      redis.server.signal('SIGCONT');
+      const { status, body } = await inFlight;
+      assert.equal(status, 200);
+      assert.equal(body.state, 'waiting_feedback');
+      assert.equal(await exitCode, 0, instance.output());
+    } finally {
+      redis.server.signal('SIGCONT');
+    }
+    const stored = JSON.parse((await redis.raw.get('cql:session:in-flight')) ?? '{}');
+    assert.equal(stored.conversation_history.length, 2);
+    assert.match(instance.output(), /"event_type":"server_stopped"/);
+  });
+});
