@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidSessionIdError, SessionCorruptError } from '../src/sessions/errors.js';
+import { InvalidSessionIdError } from '../src/sessions/errors.js';
 import { SessionManager } from '../src/sessions/manager.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
@@ -154,7 +154,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     await restarted.manager.close();
   });
 
-  it('reports corrupt values, skips them in listings, and leaves them in Redis', async () => {
+  it('skips corrupt values in listings, and on load moves them aside for 7 days and starts over', async () => {
     const { manager, logs } = await open({ REDIS_KEY_PREFIX: 'corrupt-test:' });
     await manager.getOrCreateAgent('fine');
     const bad = {
@@ -164,19 +164,35 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       'empty-object': '{}',
     };
     for (const [id, value] of Object.entries(bad)) await redis.raw.set(`corrupt-test:${id}`, value);
-    for (const id of Object.keys(bad)) {
-      await assert.rejects(
-        manager.getOrCreateAgent(id),
-        (e: unknown) => e instanceof SessionCorruptError && e.sessionId === id,
-      );
-    }
+    await redis.raw.hSet('corrupt-test:a-hash', 'field', 'value');
     assert.deepEqual(
       (await manager.listSessions()).map((s) => s.sessionId),
       ['fine'],
     );
-    for (const [id, value] of Object.entries(bad))
-      assert.equal(await redis.raw.get(`corrupt-test:${id}`), value);
-    assert.ok(logs.records().filter((r) => r.event_type === 'session_corrupt').length >= 4);
+    for (const id of [...Object.keys(bad), 'a-hash']) {
+      const agent = await manager.getOrCreateAgent(id);
+      assert.equal(agent.state, 'new_problem', id);
+      assert.equal(agent.conversationHistory.length, 0, id);
+    }
+    for (const [id, value] of Object.entries(bad)) {
+      assert.equal(await redis.raw.get(`corrupt-test:corrupt:${id}`), value, 'kept for inspection');
+      const ttl = await redis.raw.ttl(`corrupt-test:corrupt:${id}`);
+      assert.ok(ttl > 7 * 24 * 3600 - 60 && ttl <= 7 * 24 * 3600, `7 days (${ttl})`);
+    }
+    assert.equal(await redis.raw.hGet('corrupt-test:corrupt:a-hash', 'field'), 'value');
+    const listed = (await manager.listSessions()).map((s) => s.sessionId);
+    assert.deepEqual(listed, [
+      'a-hash',
+      'empty-object',
+      'fine',
+      'future-version',
+      'not-json',
+      'wrong-shape',
+    ]);
+    const corrupt = logs
+      .records()
+      .filter((r) => r.event_type === 'session_corrupt' && r.level === 'ERROR');
+    assert.ok(corrupt.length >= 5);
     await manager.close();
   });
 

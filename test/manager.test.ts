@@ -2,19 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RepairAgent } from '../src/agent/repair-agent.js';
 import { decodeSession } from '../src/sessions/codec.js';
-import {
-  InvalidSessionIdError,
-  SessionCorruptError,
-  SessionTooLargeError,
-} from '../src/sessions/errors.js';
+import { InvalidSessionIdError, SessionTooLargeError } from '../src/sessions/errors.js';
 import { SessionManager } from '../src/sessions/manager.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import type { SessionStore } from '../src/sessions/types.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 
-async function managerWith(
+async function managerWith<S extends SessionStore = MemorySessionStore>(
   env: Record<string, string> = {},
-  store: SessionStore = new MemorySessionStore(),
+  store: S = new MemorySessionStore() as SessionStore as S,
 ) {
   const logs = captureLogs();
   let clock = Date.parse('2025-10-26T10:30:00.000Z');
@@ -239,16 +235,18 @@ describe('SessionManager', () => {
     assert.equal(await store.get('big'), before);
   });
 
-  it('reports a corrupt value as SessionCorruptError, logs it, and leaves it in place', async () => {
+  it('quarantines a corrupt value, logs it, and starts a fresh session instead', async () => {
     const { manager, store, logs } = await managerWith();
     await store.set('broken', '{"schema_version":1, nope', 60);
-    await assert.rejects(manager.getOrCreateAgent('broken'), (error: unknown) => {
-      return error instanceof SessionCorruptError && error.sessionId === 'broken';
-    });
-    assert.equal(await store.get('broken'), '{"schema_version":1, nope');
+    const agent = await manager.getOrCreateAgent('broken');
+    assert.equal(agent.state, 'new_problem');
+    assert.equal(agent.conversationHistory.length, 0);
+    assert.equal(store.quarantined('broken'), '{"schema_version":1, nope', 'kept for inspection');
+    assert.equal(decodeSession('broken', (await store.get('broken')) ?? '').version, 1);
     const line = logs.records().find((r) => r.event_type === 'session_corrupt');
     assert.equal(line?.level, 'ERROR');
     assert.equal(line?.session_id, 'broken');
+    assert.equal(line?.quarantined_as, 'cql:session:corrupt:broken');
   });
 
   it('lists readable sessions, skipping corrupt ones, reading non-canonical ones whole', async () => {
@@ -288,7 +286,8 @@ describe('SessionManager', () => {
       (await manager.listSessions()).map((s) => s.sessionId),
       ['damaged'],
     );
-    await assert.rejects(manager.getOrCreateAgent('damaged'), SessionCorruptError);
+    assert.equal((await manager.getOrCreateAgent('damaged')).conversationHistory.length, 0);
+    assert.match(store.quarantined('damaged') ?? '', /"role":"robot"/);
   });
 
   it('lists at most `limit` sessions', async () => {

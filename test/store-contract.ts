@@ -56,19 +56,73 @@ export function runStoreContract(name: string, target: ContractTarget): void {
       assert.equal(await store.get('unicode'), text);
     });
 
-    it('sets only an absent session with setIfAbsent', async () => {
-      assert.equal(await store.setIfAbsent('s', 'first', 60), true);
-      assert.equal(await store.setIfAbsent('s', 'second', 60), false);
-      assert.equal(await store.get('s'), 'first');
-      await store.set('gone', 'v', 1);
-      await sleep(1200);
+    const v = (version: number, text = 'x') =>
+      `{"schema_version":1,"version":${version},"text":"${text}"}`;
+
+    it('compare-and-sets on the stored version, a missing session being version 0', async () => {
+      assert.deepEqual(await store.setIf('s', v(1), 60, { min: 0, max: 0 }), {
+        outcome: 'written',
+        storedVersion: 0,
+      });
+      assert.deepEqual(await store.setIf('s', v(1, 'other'), 60, { min: 0, max: 0 }), {
+        outcome: 'conflict',
+        storedVersion: 1,
+      });
+      assert.equal(await store.get('s'), v(1));
+      assert.deepEqual(await store.setIf('s', v(2), 60, { min: 1, max: 1 }), {
+        outcome: 'written',
+        storedVersion: 1,
+      });
+      const ttl = await store.ttl('s');
+      assert.ok(ttl === 60 || ttl === 59, `the TTL is set with the value (${ttl})`);
+    });
+
+    it('writes over any older version with a range, and reports an identical value', async () => {
+      await store.set('s', v(3), 60);
+      assert.equal((await store.setIf('s', v(5), 60, { min: 0, max: 4 })).outcome, 'written');
+      assert.deepEqual(await store.setIf('s', v(4), 60, { min: 0, max: 3 }), {
+        outcome: 'conflict',
+        storedVersion: 5,
+      });
+      assert.deepEqual(await store.setIf('s', v(5), 60, { min: 0, max: 4 }), {
+        outcome: 'identical',
+        storedVersion: 5,
+      });
+      assert.equal(await store.get('s'), v(5));
+    });
+
+    it('reads the version of a value in another key order, and -1 for an unreadable one', async () => {
+      await store.set('reordered', '{"text":"x","version":7,"schema_version":1}', 60);
       assert.equal(
-        await store.setIfAbsent('gone', 'again', 60),
-        true,
-        'an expired session is absent',
+        (await store.setIf('reordered', v(8), 60, { min: 7, max: 7 })).outcome,
+        'written',
       );
-      const ttl = await store.ttl('gone');
-      assert.ok(ttl === 60 || ttl === 59, `ttl was ${ttl}`);
+      await store.set('garbage', 'not json', 60);
+      assert.deepEqual(await store.setIf('garbage', v(1), 60, { min: 0, max: 0 }), {
+        outcome: 'conflict',
+        storedVersion: -1,
+      });
+    });
+
+    it('treats an expired session as missing for compare-and-set', async () => {
+      await store.set('gone', v(4), 1);
+      await sleep(1200);
+      assert.equal((await store.setIf('gone', v(1), 60, { min: 0, max: 0 })).outcome, 'written');
+    });
+
+    it('quarantines a value: the session is then absent and unlisted', async () => {
+      await store.set('bad', 'not json', 60);
+      await store.quarantine('bad');
+      assert.equal(await store.get('bad'), null);
+      assert.equal(await store.exists('bad'), false);
+      assert.equal((await listAll(store, 100)).size, 0);
+      await store.quarantine('never-there'); // nothing to move: no error
+    });
+
+    it('reports its status', async () => {
+      const status = await store.status();
+      assert.equal(status.backend, store.name);
+      assert.equal(status.connected, true);
     });
 
     it('deletes, reporting whether something was deleted', async () => {

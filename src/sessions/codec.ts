@@ -120,6 +120,23 @@ export function decodeSession(sessionId: string, raw: string): SessionRecord {
 }
 
 const HEAD_END = ',"problem":';
+const CANONICAL_VERSION = /^\{"schema_version":\d+,"version":(\d+),/;
+
+/**
+ * The version of a stored value without decoding all of it: 0 for no value, -1 when it cannot
+ * be read. Redis computes the same in its compare-and-set script.
+ */
+export function storedVersion(raw: string | null): number {
+  if (raw === null) return 0;
+  const canonical = CANONICAL_VERSION.exec(raw);
+  if (canonical) return Number(canonical[1]);
+  try {
+    const version = (JSON.parse(raw) as { version?: unknown } | null)?.version;
+    return Number.isSafeInteger(version) && (version as number) >= 0 ? (version as number) : -1;
+  } catch {
+    return -1;
+  }
+}
 
 /**
  * Reads the head fields from the first bytes of a canonical value. Returns undefined when the

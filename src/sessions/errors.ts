@@ -63,6 +63,33 @@ export class SessionTooLargeError extends SessionError {
   }
 }
 
+export class SessionConflictError extends SessionError {
+  readonly code = 'ERR_SESSION_CONFLICT';
+
+  constructor(
+    readonly sessionId: string,
+    readonly expectedVersion: number,
+    readonly storedVersion: number,
+  ) {
+    super(
+      `Session "${sessionId}" changed meanwhile (version ${storedVersion} stored, ${expectedVersion} expected); nothing was written`,
+    );
+  }
+}
+
+/** Redis refused a write for lack of memory (maxmemory with noeviction). */
+export class StoreFullError extends SessionError {
+  readonly code = 'ERR_STORE_FULL';
+
+  constructor(
+    readonly operation: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`The session store refused ${operation}: ${reason}`, options);
+  }
+}
+
 export class StoreUnavailableError extends SessionError {
   readonly code = 'ERR_STORE_UNAVAILABLE';
 

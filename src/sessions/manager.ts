@@ -1,7 +1,13 @@
 /**
  * SessionManager: the only thing the API and the CLI talk to. It validates session ids, turns
- * agents into stored records and back through the codec, and hides which store is in use.
+ * agents into stored records and back through the codec, saves with compare-and-set on the
+ * session's version (a stale save never overwrites), and hides which store is in use.
+ *
+ * Events: 'conflict' ({sessionId}) when a save met a newer version, 'corrupt' ({sessionId})
+ * when an unreadable value was quarantined.
  */
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OfflineResponder } from '../agent/offline-responder.js';
 import { RepairAgent } from '../agent/repair-agent.js';
 import type { AgentSnapshot, AgentState, Responder } from '../agent/types.js';
@@ -16,7 +22,7 @@ import {
   type SessionHead,
   type SessionRecord,
 } from './codec.js';
-import { SessionCorruptError } from './errors.js';
+import { SessionConflictError, SessionCorruptError } from './errors.js';
 import { openStore } from './open-store.js';
 import { assertSessionId } from './session-id.js';
 import type { SessionStore, StoreBackend, StoredEntry } from './types.js';
@@ -55,7 +61,7 @@ export interface SessionDetails {
   ttl: number | null;
 }
 
-/** What the manager remembers about an agent it handed out. */
+/** What the manager remembers about an agent it handed out: the version it was loaded at. */
 interface Provenance {
   sessionId: string;
   version: number;
@@ -63,8 +69,10 @@ interface Provenance {
 }
 
 const LIST_PAGE_SIZE = 100;
-/** Rounds of withSession() when the session is created and deleted under it each time. */
-const MAX_CREATE_ROUNDS = 10;
+/** A turn that keeps meeting newer versions is run again, with a growing random pause, this many
+ * times at most (20 writers at once on one session need up to 20). */
+const MAX_TURN_ROUNDS = 60;
+const MAX_RETRY_PAUSE_MS = 50;
 
 function toSnapshot(record: SessionRecord): AgentSnapshot {
   return {
@@ -78,7 +86,7 @@ function toSnapshot(record: SessionRecord): AgentSnapshot {
   };
 }
 
-export class SessionManager {
+export class SessionManager extends EventEmitter {
   readonly store: SessionStore;
   readonly config: Config;
   readonly #logger: Logger;
@@ -93,6 +101,7 @@ export class SessionManager {
     responder: Responder,
     now: () => Date,
   ) {
+    super();
     this.store = store;
     this.config = config;
     this.#logger = componentLogger(logger, 'sessions.manager');
@@ -100,7 +109,7 @@ export class SessionManager {
     this.#now = now;
   }
 
-  /** Opens the configured store (Redis with a logged fallback to memory, or memory). */
+  /** Opens the configured store (Redis with failover to memory, or memory). */
   static async create(options: SessionManagerOptions = {}): Promise<SessionManager> {
     const config = options.config ?? loadConfig();
     const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -120,8 +129,8 @@ export class SessionManager {
 
   /**
    * Loads the session's agent (a new one if the session does not exist), runs `work` on it and
-   * saves the result, so a change cannot be left unsaved. A new session is created only if it is
-   * still absent when saved; if another caller created it meanwhile, `work` runs again on theirs.
+   * saves the result with compare-and-set, so a change can neither be left unsaved nor overwrite
+   * a newer one. When another caller saved first, the whole turn runs again on their version.
    */
   async withSession<T>(
     sessionId: string,
@@ -131,51 +140,28 @@ export class SessionManager {
   ): Promise<T> {
     for (let round = 1; ; round++) {
       const existing = await this.getAgent(sessionId);
+      const agent = existing ?? this.#newAgent(options);
       if (existing !== null) {
         if (options.useRag !== undefined) existing.useRag = options.useRag;
         if (options.useWebSearch !== undefined) existing.useWebSearch = options.useWebSearch;
-        const result = await work(existing);
-        if (saveExisting) await this.updateAgent(sessionId, existing);
-        return result;
       }
-      const agent = new RepairAgent({
-        responder: this.#responder,
-        now: this.#now,
-        maxAttempts: this.config.maxAttempts,
-        useRag: options.useRag ?? true,
-        useWebSearch: options.useWebSearch ?? true,
-      });
       const result = await work(agent);
-      if (await this.#create(sessionId, agent)) return result;
-      if (round >= MAX_CREATE_ROUNDS) {
-        throw new Error(`Session "${sessionId}" keeps being created and deleted concurrently`);
+      if (existing !== null && !saveExisting) return result;
+      try {
+        await this.#save(sessionId, agent, this.#provenanceOf.get(agent));
+        return result;
+      } catch (error) {
+        if (!(error instanceof SessionConflictError) || round >= MAX_TURN_ROUNDS) throw error;
+        await sleep(Math.random() * Math.min(MAX_RETRY_PAUSE_MS, 2 ** round));
       }
     }
   }
 
-  /** Writes a new session unless one exists; false when another caller created it first. */
-  async #create(sessionId: string, agent: RepairAgent): Promise<boolean> {
-    const { json, record } = this.#encode(sessionId, agent, undefined);
-    if (!(await this.store.setIfAbsent(sessionId, json, this.config.sessionTtl))) return false;
-    this.#remember(agent, sessionId, record);
-    this.#logger.info(
-      {
-        session_id: sessionId,
-        use_rag: agent.useRag,
-        use_web_search: agent.useWebSearch,
-        event_type: 'agent_created',
-      },
-      'Criando novo agente',
-    );
-    return true;
-  }
-
-  /** Loads the session's agent; null when the session does not exist. */
+  /** Loads the session's agent; null when it does not exist. An unreadable stored value is
+   * quarantined (kept 7 days under `${prefix}corrupt:{id}`) and the session starts over. */
   async getAgent(sessionId: string): Promise<RepairAgent | null> {
-    assertSessionId(sessionId);
-    const raw = await this.store.get(sessionId);
-    if (raw === null) return null;
-    const record = this.#decode(sessionId, raw);
+    const record = await this.#load(sessionId);
+    if (record === null) return null;
     const agent = RepairAgent.restore(toSnapshot(record), {
       responder: this.#responder,
       now: this.#now,
@@ -188,24 +174,22 @@ export class SessionManager {
   async getSession(sessionId: string): Promise<SessionDetails | null> {
     assertSessionId(sessionId);
     // Issued together: one round trip on Redis.
-    const [raw, ttl] = await Promise.all([this.store.get(sessionId), this.store.ttl(sessionId)]);
-    return raw === null ? null : { record: this.#decode(sessionId, raw), ttl };
+    const [record, ttl] = await Promise.all([this.#load(sessionId), this.store.ttl(sessionId)]);
+    return record === null ? null : { record, ttl };
   }
 
-  /** Saves the agent: call it after every change, or the change is lost (in every backend). */
+  /**
+   * Saves the agent: call it after every change, or the change is lost (in every backend).
+   * Throws SessionConflictError when the session changed since this agent was loaded.
+   */
   async updateAgent(sessionId: string, agent: RepairAgent): Promise<void> {
     assertSessionId(sessionId);
-    const { json, record } = this.#encode(
-      sessionId,
-      agent,
-      await this.#provenance(sessionId, agent),
-    );
-    await this.store.set(sessionId, json, this.config.sessionTtl);
-    this.#remember(agent, sessionId, record);
-    this.#logger.debug(
-      { session_id: sessionId, version: record.version, event_type: 'session_saved' },
-      'Sessão salva',
-    );
+    const known = this.#provenanceOf.get(agent);
+    if (known?.sessionId === sessionId) return this.#save(sessionId, agent, known);
+    // An agent this manager did not load under this id continues the stored version.
+    const stored = await this.#load(sessionId);
+    const previous = stored && { sessionId, version: stored.version, createdAt: stored.created_at };
+    return this.#save(sessionId, agent, previous ?? undefined);
   }
 
   /** True when a session was deleted. */
@@ -258,19 +242,80 @@ export class SessionManager {
     await this.store.close();
   }
 
-  /** Version and creation time the next save continues from. For an agent this manager did not
-   * load under this id, they are read from the store (one extra read, off the usual path). */
-  async #provenance(sessionId: string, agent: RepairAgent): Promise<Provenance | undefined> {
-    const known = this.#provenanceOf.get(agent);
-    if (known?.sessionId === sessionId) return known;
-    const raw = await this.store.get(sessionId);
-    if (raw === null) return undefined;
+  #newAgent(options: AgentOptions): RepairAgent {
+    return new RepairAgent({
+      responder: this.#responder,
+      now: this.#now,
+      maxAttempts: this.config.maxAttempts,
+      useRag: options.useRag ?? true,
+      useWebSearch: options.useWebSearch ?? true,
+    });
+  }
+
+  /** The stored record, or null; an unreadable value is quarantined and reads as null. */
+  async #load(sessionId: string): Promise<SessionRecord | null> {
+    assertSessionId(sessionId);
     try {
-      const { version, created_at } = decodeSession(sessionId, raw);
-      return { sessionId, version, createdAt: created_at };
+      const raw = await this.store.get(sessionId);
+      return raw === null ? null : decodeSession(sessionId, raw);
     } catch (error) {
       if (!(error instanceof SessionCorruptError)) throw error;
-      return undefined; // An explicit save replaces an unreadable value.
+      await this.store.quarantine(sessionId);
+      this.#logger.error(
+        {
+          session_id: sessionId,
+          event_type: 'session_corrupt',
+          reason: error.message,
+          quarantined_as: `${this.config.keyPrefix}corrupt:${sessionId}`,
+        },
+        'Sessão ilegível: guardada para inspeção, uma nova sessão começa',
+      );
+      this.emit('corrupt', { sessionId });
+      return null;
+    }
+  }
+
+  /** Compare-and-set on the version the agent was loaded at (0: a new session). */
+  async #save(
+    sessionId: string,
+    agent: RepairAgent,
+    previous: Provenance | undefined,
+  ): Promise<void> {
+    const expected = previous?.version ?? 0;
+    const { json, record } = this.#encode(sessionId, agent, previous);
+    const write = await this.store.setIf(sessionId, json, this.config.sessionTtl, {
+      min: expected,
+      max: expected,
+    });
+    if (write.outcome === 'conflict') {
+      this.#logger.info(
+        {
+          session_id: sessionId,
+          expected_version: expected,
+          stored_version: write.storedVersion,
+          event_type: 'session_conflict',
+        },
+        'Sessão alterada por outra requisição: nada foi sobrescrito',
+      );
+      this.emit('conflict', { sessionId });
+      throw new SessionConflictError(sessionId, expected, write.storedVersion);
+    }
+    this.#remember(agent, sessionId, record);
+    if (expected === 0) {
+      this.#logger.info(
+        {
+          session_id: sessionId,
+          use_rag: agent.useRag,
+          use_web_search: agent.useWebSearch,
+          event_type: 'agent_created',
+        },
+        'Criando novo agente',
+      );
+    } else {
+      this.#logger.debug(
+        { session_id: sessionId, version: record.version, event_type: 'session_saved' },
+        'Sessão salva',
+      );
     }
   }
 
@@ -313,24 +358,11 @@ export class SessionManager {
       return raw === null ? undefined : decodeSession(entry.id, raw);
     } catch (error) {
       if (!(error instanceof SessionCorruptError)) throw error;
-      this.#logCorrupt(error);
+      this.#logger.error(
+        { session_id: entry.id, event_type: 'session_corrupt', reason: error.message },
+        'Sessão ilegível: fora da listagem',
+      );
       return undefined;
     }
-  }
-
-  #decode(sessionId: string, raw: string): SessionRecord {
-    try {
-      return decodeSession(sessionId, raw);
-    } catch (error) {
-      if (error instanceof SessionCorruptError) this.#logCorrupt(error);
-      throw error;
-    }
-  }
-
-  #logCorrupt(error: SessionCorruptError): void {
-    this.#logger.error(
-      { session_id: error.sessionId, event_type: 'session_corrupt', reason: error.message },
-      'Sessão ilegível',
-    );
   }
 }

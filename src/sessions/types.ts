@@ -28,6 +28,33 @@ export interface ListPage {
   readonly cursor: string | undefined;
 }
 
+/**
+ * Which stored versions allow a conditional write; a missing session counts as version 0 and an
+ * unreadable value as -1. `{min: v, max: v}` is compare-and-set on v; `{min: 0, max: v - 1}`
+ * writes version v only over an older one.
+ */
+export interface VersionRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ConditionalWrite {
+  /** "identical": the store already held exactly this value. */
+  readonly outcome: 'written' | 'identical' | 'conflict';
+  /** Version stored before the call (0: none, -1: unreadable). */
+  readonly storedVersion: number;
+}
+
+/** Where a store stands; what each backend can tell. */
+export interface StoreStatus {
+  readonly backend: StoreBackend;
+  readonly connected: boolean;
+  /** Keys Redis evicted under maxmemory since it started. */
+  readonly evictedKeys?: number;
+  readonly maxmemoryPolicy?: string;
+  readonly usedMemoryBytes?: number;
+}
+
 export interface SessionStore {
   readonly name: StoreBackend;
   /** Whether the store can serve requests right now (always true in memory). */
@@ -36,8 +63,15 @@ export interface SessionStore {
   get(id: string): Promise<string | null>;
   /** Writes the value and its TTL (seconds) in one step. */
   set(id: string, value: string, ttlSeconds: number): Promise<void>;
-  /** Like set, only if the session does not exist yet; false when it already did. */
-  setIfAbsent(id: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Writes only if the stored version is within `range`, atomically. */
+  setIf(
+    id: string,
+    value: string,
+    ttlSeconds: number,
+    range: VersionRange,
+  ): Promise<ConditionalWrite>;
+  /** Moves an unreadable value aside (kept 7 days for inspection); the session is then absent. */
+  quarantine(id: string): Promise<void>;
   /** True when something was deleted. */
   delete(id: string): Promise<boolean>;
   exists(id: string): Promise<boolean>;
@@ -46,5 +80,6 @@ export interface SessionStore {
   /** One page of entries. Entries present for the whole listing are returned exactly once
    * (at least once for Redis, whose SCAN may repeat a key). */
   list(options?: ListOptions): Promise<ListPage>;
+  status(): Promise<StoreStatus>;
   close(): Promise<void>;
 }

@@ -5,7 +5,16 @@
  */
 import type { Logger } from 'pino';
 import { silentLogger } from '../../logger.js';
-import type { ListOptions, ListPage, SessionStore, StoredEntry } from '../types.js';
+import { storedVersion } from '../codec.js';
+import type {
+  ConditionalWrite,
+  ListOptions,
+  ListPage,
+  SessionStore,
+  StoredEntry,
+  StoreStatus,
+  VersionRange,
+} from '../types.js';
 
 export interface MemoryStoreOptions {
   /** Entries kept before the least recently used is evicted (MEMORY_MAX_SESSIONS). @default 10000 */
@@ -29,6 +38,9 @@ function secondsLeft(ms: number): number {
 
 /** When full, expired entries are swept at most this often before a live one is evicted. */
 const FULL_SWEEP_INTERVAL_MS = 1000;
+/** How long a quarantined value is kept, as in Redis. */
+export const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
+const MAX_QUARANTINED = 1000;
 
 export class MemorySessionStore implements SessionStore {
   readonly name = 'memory';
@@ -38,6 +50,7 @@ export class MemorySessionStore implements SessionStore {
   evictions = 0;
   // Map order is recency order: the first key is the least recently used.
   readonly #entries = new Map<string, Entry>();
+  readonly #quarantined = new Map<string, Entry>();
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #sweeper: NodeJS.Timeout;
@@ -70,10 +83,38 @@ export class MemorySessionStore implements SessionStore {
     if (this.#entries.size > this.maxSessions) this.#makeRoom();
   }
 
-  async setIfAbsent(id: string, value: string, ttlSeconds: number): Promise<boolean> {
-    if (this.#live(id) !== undefined) return false;
+  async setIf(
+    id: string,
+    value: string,
+    ttlSeconds: number,
+    range: VersionRange,
+  ): Promise<ConditionalWrite> {
+    const current = this.#live(id)?.value ?? null;
+    if (current === value) return { outcome: 'identical', storedVersion: storedVersion(current) };
+    const version = storedVersion(current);
+    if (version < range.min || version > range.max)
+      return { outcome: 'conflict', storedVersion: version };
     await this.set(id, value, ttlSeconds);
-    return true;
+    return { outcome: 'written', storedVersion: version };
+  }
+
+  async quarantine(id: string): Promise<void> {
+    const entry = this.#live(id);
+    if (entry === undefined) return;
+    this.#entries.delete(id);
+    if (this.#quarantined.size >= MAX_QUARANTINED) {
+      this.#quarantined.delete(this.#quarantined.keys().next().value as string);
+    }
+    this.#quarantined.set(id, {
+      value: entry.value,
+      expiresAt: this.#now() + QUARANTINE_TTL_SECONDS * 1000,
+    });
+  }
+
+  /** A value moved aside by quarantine(), for inspection. */
+  quarantined(id: string): string | null {
+    const entry = this.#quarantined.get(id);
+    return entry !== undefined && entry.expiresAt > this.#now() ? entry.value : null;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -106,18 +147,25 @@ export class MemorySessionStore implements SessionStore {
     return { entries, cursor: index < ids.length && last ? last.id : undefined };
   }
 
+  async status(): Promise<StoreStatus> {
+    return { backend: 'memory', connected: true };
+  }
+
   /** Drops every expired entry; runs on a timer, callable directly. */
   sweep(): void {
     const now = this.#now();
     this.#lastSweep = now;
-    for (const [id, entry] of this.#entries) {
-      if (entry.expiresAt <= now) this.#entries.delete(id);
+    for (const map of [this.#entries, this.#quarantined]) {
+      for (const [id, entry] of map) {
+        if (entry.expiresAt <= now) map.delete(id);
+      }
     }
   }
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#entries.clear();
+    this.#quarantined.clear();
   }
 
   #makeRoom(): void {

@@ -7,9 +7,22 @@
 import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../logger.js';
-import { SessionCorruptError, StoreUnavailableError } from '../errors.js';
+import { SessionCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
 import { isValidSessionId } from '../session-id.js';
-import type { ListOptions, ListPage, SessionStore, StoredEntry } from '../types.js';
+import type {
+  ConditionalWrite,
+  ListOptions,
+  ListPage,
+  SessionStore,
+  StoredEntry,
+  StoreStatus,
+  VersionRange,
+} from '../types.js';
+import { QUARANTINE_TTL_SECONDS } from './memory.js';
+import * as scripts from './redis-scripts.js';
+
+// biome-ignore lint/complexity/noBannedTypes: the client's own defaults for "no modules, no functions"
+type Client = RedisClientType<{}, {}, typeof scripts>;
 
 export interface RedisStoreOptions {
   /** redis:// or rediss:// URL, credentials and database included. */
@@ -58,11 +71,11 @@ function globEscape(text: string): string {
 export class RedisSessionStore implements SessionStore {
   readonly name = 'redis';
   readonly keyPrefix: string;
-  readonly client: RedisClientType;
+  readonly client: Client;
   readonly #commandTimeoutMs: number;
   readonly #logger: Logger;
 
-  private constructor(client: RedisClientType, options: RedisStoreOptions, logger: Logger) {
+  private constructor(client: Client, options: RedisStoreOptions, logger: Logger) {
     this.client = client;
     this.keyPrefix = options.keyPrefix ?? 'cql:session:';
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 500;
@@ -74,8 +87,9 @@ export class RedisSessionStore implements SessionStore {
     const logger = options.logger ?? silentLogger();
     const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     let connected = false;
-    const client: RedisClientType = createClient({
+    const client: Client = createClient({
       url: options.url,
+      scripts,
       disableOfflineQueue: true,
       commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
       // Every operation has its deadline here (#run), covering commands already sent; the
@@ -144,14 +158,30 @@ export class RedisSessionStore implements SessionStore {
     );
   }
 
-  async setIfAbsent(id: string, value: string, ttlSeconds: number): Promise<boolean> {
-    const reply = await this.#run('set', () =>
-      this.client.set(this.key(id), value, {
-        expiration: { type: 'EX', value: ttlSeconds },
-        condition: 'NX',
-      }),
+  async setIf(
+    id: string,
+    value: string,
+    ttlSeconds: number,
+    range: VersionRange,
+  ): Promise<ConditionalWrite> {
+    const [outcome, storedVersion = -1] = await this.#run('set', () =>
+      this.client.setIf(this.key(id), value, ttlSeconds, range.min, range.max),
     );
-    return reply !== null;
+    return {
+      outcome: outcome === 1 ? 'written' : outcome === 2 ? 'identical' : 'conflict',
+      storedVersion,
+    };
+  }
+
+  async quarantine(id: string): Promise<void> {
+    await this.#run('quarantine', () =>
+      this.client.quarantine(this.key(id), this.key(`corrupt:${id}`), QUARANTINE_TTL_SECONDS),
+    );
+  }
+
+  /** Answers when Redis does, within the command deadline. */
+  async ping(): Promise<void> {
+    await this.#run('ping', () => this.client.ping());
   }
 
   async delete(id: string): Promise<boolean> {
@@ -199,6 +229,18 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
+  async status(): Promise<StoreStatus> {
+    const info = await this.#run('status', () => this.client.info());
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+    return {
+      backend: 'redis',
+      connected: this.connected,
+      evictedKeys: Number(field('evicted_keys') ?? 0),
+      maxmemoryPolicy: field('maxmemory_policy'),
+      usedMemoryBytes: Number(field('used_memory') ?? 0),
+    };
+  }
+
   /** Closes within the command deadline, dropping the connection if Redis does not answer. */
   async close(): Promise<void> {
     if (!this.client.isOpen) return;
@@ -243,6 +285,9 @@ export class RedisSessionStore implements SessionStore {
         { event_type: 'redis_command_failed', operation, reason },
         'Comando Redis falhou',
       );
+      if (error instanceof ErrorReply && /\bOOM\b/.test(error.message)) {
+        throw new StoreFullError(operation, reason, { cause: error });
+      }
       throw new StoreUnavailableError('redis', operation, reason, { cause: error });
     }
   }
