@@ -103,7 +103,8 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
     for (const instance of instances) {
       const { body } = await get(instance, '/health');
       assert.equal(body.status, 'healthy', instance.output());
-      assert.deepEqual(body.session_store, { backend: 'redis', connected: true });
+      assert.equal(body.session_store.backend, 'redis');
+      assert.equal(body.session_store.connected, true);
     }
   });
 
@@ -133,6 +134,39 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
     assert.equal(body.version, 5, 'saved once per turn, the first one creating it');
   });
 
+  it('apply all of 20 messages sent at once for one session, spread over the three instances', async () => {
+    const messages = Array.from({ length: 20 }, (_, i) =>
+      i === 0 ? 'a torneira está pingando' : `talvez ${i}`,
+    );
+    const answers = await Promise.all(
+      messages.map((message, i) => post(instances[i % 3] as Instance, message, 'crowded')),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      messages.map(() => 200),
+    );
+    const { body } = await get(instances[0] as Instance, '/api/v1/sessions/crowded');
+    const history: Array<{ role: string; content: string }> = body.conversation_history;
+    assert.equal(history.length, 40);
+    assert.deepEqual(
+      history.map((m) => m.role),
+      messages.flatMap(() => ['user', 'assistant']),
+      'each message followed by its reply',
+    );
+    assert.deepEqual(
+      history
+        .filter((m) => m.role === 'user')
+        .map((m) => m.content)
+        .sort(),
+      [...messages].sort(),
+    );
+    assert.equal(body.version, 20);
+    // Whatever the order: hesitations before the description ask for details, the description
+    // starts the problem (attempt 1), hesitations after it consume no attempt.
+    assert.equal(body.state, 'waiting_feedback');
+    assert.equal(body.current_attempt, 1);
+  });
+
   it('list, from any instance, the sessions created on the others', async () => {
     for (const [i, instance] of instances.entries())
       await post(instance, 'a torneira está pingando', `made-on-${i}`);
@@ -153,7 +187,7 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
       startInstance(env()),
     ]);
     const { body } = await get(instances[2] as Instance, '/api/v1/chat/sessions');
-    assert.equal(body.total, 4);
+    assert.equal(body.total, 5);
     const next = await post(instances[0] as Instance, 'sim', 'made-on-1');
     assert.equal(next.body.state, 'resolved');
   });

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RepairAgent } from '../src/agent/repair-agent.js';
 import { decodeSession } from '../src/sessions/codec.js';
-import { InvalidSessionIdError, SessionTooLargeError } from '../src/sessions/errors.js';
+import {
+  InvalidSessionIdError,
+  SessionConflictError,
+  SessionTooLargeError,
+} from '../src/sessions/errors.js';
 import { SessionManager } from '../src/sessions/manager.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import type { SessionStore } from '../src/sessions/types.js';
@@ -180,6 +184,26 @@ describe('SessionManager', () => {
     assert.equal(stored.conversation_history.length, 2);
     await manager.withSession('ws', (agent) => agent.chat('não'));
     assert.equal(decodeSession('ws', (await store.get('ws')) ?? '').version, 2);
+  });
+
+  it('refuses a stale save with SessionConflictError instead of overwriting', async () => {
+    const { manager, store } = await managerWith();
+    await manager.withSession('stale', (agent) => agent.chat('a torneira está pingando'));
+    const first = await manager.getAgent('stale');
+    const second = await manager.getAgent('stale');
+    assert.ok(first && second);
+    await first.chat('não');
+    await manager.updateAgent('stale', first);
+    await second.chat('sim');
+    await assert.rejects(manager.updateAgent('stale', second), (error: unknown) => {
+      assert.ok(error instanceof SessionConflictError);
+      assert.equal(error.code, 'ERR_SESSION_CONFLICT');
+      assert.equal(error.expectedVersion, 1);
+      assert.equal(error.storedVersion, 2);
+      return true;
+    });
+    const stored = decodeSession('stale', (await store.get('stale')) ?? '');
+    assert.equal(stored.current_attempt, 2, 'the first save was kept');
   });
 
   it('withSession saves nothing when the work fails', async () => {

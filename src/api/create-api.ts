@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { SessionManager } from '../sessions/manager.js';
 import { openStore } from '../sessions/open-store.js';
+import { FailoverStore } from '../sessions/stores/failover.js';
 import type { SessionStore } from '../sessions/types.js';
 import { Metrics } from './metrics.js';
 import { buildServer } from './server.js';
@@ -23,12 +24,13 @@ export interface ApiOptions {
 export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = metrics.instrument(options.store ?? (await openStore(config, logger)));
+  const opened = options.store ?? (await openStore(config, logger));
   const manager = await SessionManager.create({
     config,
     logger,
-    store,
+    store: metrics.instrument(opened),
     responder: options.responder,
   });
+  metrics.observe(opened instanceof FailoverStore ? opened : undefined, manager);
   return buildServer({ manager, config, logger, metrics });
 }

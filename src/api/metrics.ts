@@ -2,6 +2,7 @@
  * Prometheus metrics (prom-client), one registry per server: HTTP requests by route and status
  * with latency, session store operations by backend and outcome, and the backend in use.
  */
+import type { EventEmitter } from 'node:events';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ListOptions, SessionStore, StoreBackend } from '../sessions/types.js';
 
@@ -28,10 +29,18 @@ export class Metrics {
     labelNames: ['backend', 'operation', 'outcome'],
     registers: [this.registry],
   });
-  readonly backend = new Gauge({
-    name: 'session_store_backend',
-    help: '1 for the session store backend in use, 0 for the other',
-    labelNames: ['backend'],
+  readonly storeEvents = new Counter({
+    name: 'session_store_events_total',
+    help:
+      'Failover events: unavailable (Redis stopped answering), recovered, write_rejected (Redis ' +
+      'full), reconcile_conflict (Redis held a newer version)',
+    labelNames: ['event'],
+    registers: [this.registry],
+  });
+  readonly sessionEvents = new Counter({
+    name: 'session_events_total',
+    help: 'conflict: a save met a newer version (the turn ran again); corrupt: a value was quarantined',
+    labelNames: ['event'],
     registers: [this.registry],
   });
 
@@ -39,8 +48,28 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  setBackend(inUse: StoreBackend): void {
-    for (const name of BACKENDS) this.backend.set({ backend: name }, name === inUse ? 1 : 0);
+  /** A gauge of the backend in use, read from `current()` at each scrape. */
+  trackBackend(current: () => StoreBackend): void {
+    new Gauge({
+      name: 'session_store_backend',
+      help: '1 for the session store backend in use, 0 for the other',
+      labelNames: ['backend'],
+      registers: [this.registry],
+      collect() {
+        for (const name of BACKENDS) this.set({ backend: name }, name === current() ? 1 : 0);
+      },
+    });
+  }
+
+  /** Counts the events of a failover store and of a session manager. */
+  observe(failover: EventEmitter | undefined, manager: EventEmitter): void {
+    const count = (counter: Counter, event: string) => () => counter.inc({ event });
+    failover?.on('unavailable', count(this.storeEvents, 'unavailable'));
+    failover?.on('recovered', count(this.storeEvents, 'recovered'));
+    failover?.on('rejected', count(this.storeEvents, 'write_rejected'));
+    failover?.on('conflict', count(this.storeEvents, 'reconcile_conflict'));
+    manager.on('conflict', count(this.sessionEvents, 'conflict'));
+    manager.on('corrupt', count(this.sessionEvents, 'corrupt'));
   }
 
   /** The same store, counting each operation and its outcome. */

@@ -56,7 +56,7 @@ function sessionIdOf(request: { params: unknown; body: unknown }): string | unde
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { manager, config } = deps;
   const metrics = deps.metrics ?? new Metrics();
-  metrics.setBackend(manager.backend);
+  metrics.trackBackend(() => manager.backend);
   const httpLog = componentLogger(deps.logger, 'api.http', 'api');
 
   const app = Fastify({

@@ -1,7 +1,8 @@
-/** Chooses the backend from the configuration: Redis when enabled and reachable, memory
- * otherwise. A failed Redis start is a logged fallback (`redis_fallback`), never a crash. */
+/** Chooses the backend from the configuration: memory, or Redis with failover to memory. Redis
+ * unreachable at start-up is a logged fallback (`redis_fallback`), never a crash. */
 import type { Config } from '../config.js';
 import { componentLogger, type Logger } from '../logger.js';
+import { FailoverStore } from './stores/failover.js';
 import { MemorySessionStore } from './stores/memory.js';
 import { RedisSessionStore } from './stores/redis.js';
 import type { SessionStore } from './types.js';
@@ -25,14 +26,17 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
     );
     return memory();
   }
-  try {
-    const store = await RedisSessionStore.connect({
+  const connect = () =>
+    RedisSessionStore.connect({
       url: config.redis.url,
       keyPrefix: config.keyPrefix,
       connectTimeoutMs: config.redis.connectTimeoutMs,
       commandTimeoutMs: config.redis.commandTimeoutMs,
       logger: componentLogger(logger, 'sessions.redis'),
     });
+  let redis: RedisSessionStore | undefined;
+  try {
+    redis = await connect();
     log.info(
       {
         event_type: 'redis_connected',
@@ -41,13 +45,20 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
       },
       'RedisSessionStore inicializado com sucesso',
     );
-    return store;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     log.warn(
       { event_type: 'redis_fallback', redis_url: config.redis.redactedUrl, reason },
       `Falha ao conectar ao Redis, usando MemorySessionStore: ${reason}`,
     );
-    return memory();
   }
+  // Redis, with a memory copy to continue on while it is away; without Redis at start-up, memory
+  // until a probe finds it.
+  return new FailoverStore({
+    redis,
+    connect,
+    local: memory(),
+    ttlSeconds: config.sessionTtl,
+    logger: componentLogger(logger, 'sessions.failover'),
+  });
 }

@@ -58,6 +58,7 @@ export function freePort(): Promise<number> {
 export interface RedisServer {
   readonly port: number;
   readonly pid: number;
+  /** Its working folder (AOF and RDB files). */
   readonly dir: string;
   /** redis://[:password@]127.0.0.1:port/db */
   url(db?: number): string;
@@ -65,10 +66,16 @@ export interface RedisServer {
   signal(signal: NodeJS.Signals): void;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its folder. */
   stop(): Promise<void>;
+  /** Stops it (SIGKILL with `crash`), waits `downMs`, and starts a new server on the same port
+   * and folder (so an append-only file is reloaded). */
+  restart(options?: { crash?: boolean; downMs?: number }): Promise<RedisServer>;
 }
 
 export interface StartOptions {
   password?: string;
+  /** Reuse a port and folder (a restart). */
+  port?: number;
+  dir?: string;
   /** Extra redis-server arguments, e.g. ['--appendonly', 'yes']. */
   args?: string[];
 }
@@ -108,17 +115,27 @@ function launch(port: number, dir: string, options: StartOptions): Promise<Child
   });
 }
 
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGCONT');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'cql-redis-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cql-redis-'));
   let lastError: unknown;
   // A free port can be taken between the check and the bind: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     if (port === RESERVED_PORT) continue;
     try {
       const child = await launch(port, dir, options);
       const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
-      return {
+      const server: RedisServer = {
         port,
         pid: child.pid as number,
         dir,
@@ -127,21 +144,21 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
         },
         stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            const exited = new Promise((resolve) => child.once('exit', resolve));
-            child.kill('SIGCONT');
-            child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-            await exited;
-            clearTimeout(timer);
-          }
+          await stopChild(child, 'SIGTERM');
           rmSync(dir, { recursive: true, force: true });
         },
+        restart: async ({ crash = false, downMs = 0 } = {}) => {
+          await stopChild(child, crash ? 'SIGKILL' : 'SIGTERM');
+          await new Promise((resolve) => setTimeout(resolve, downMs));
+          return startRedisServer({ ...options, port, dir });
+        },
       };
+      return server;
     } catch (error) {
       lastError = error;
+      if (options.port !== undefined) await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  rmSync(dir, { recursive: true, force: true });
+  if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
   throw lastError;
 }

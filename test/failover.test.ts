@@ -1,0 +1,251 @@
+/**
+ * Failover at run time against real redis-server processes: killed, frozen, paused, full,
+ * restarted, and cut off from one client by a proxy.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@redis/client';
+import { decodeSession } from '../src/sessions/codec.js';
+import { SessionManager } from '../src/sessions/manager.js';
+import { openStore } from '../src/sessions/open-store.js';
+import { FailoverStore } from '../src/sessions/stores/failover.js';
+import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
+import { startProxy } from './support/tcp-proxy.js';
+
+async function managerOn(url: string, env: Record<string, string> = {}) {
+  const logs = captureLogs('info');
+  const config = testConfig({
+    USE_REDIS: 'true',
+    REDIS_URL: url,
+    REDIS_COMMAND_TIMEOUT_MS: '300',
+    ...env,
+  });
+  const store = await openStore(config, logs.logger);
+  assert.ok(store instanceof FailoverStore);
+  const manager = await SessionManager.create({
+    config,
+    logger: logs.logger,
+    store,
+    responder: await testResponder(),
+  });
+  return { manager, store, logs };
+}
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 15000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const turn = (manager: SessionManager, id: string, message: string) =>
+  manager.withSession(id, (agent) => agent.chat(message));
+
+async function storedHistory(url: string, key: string): Promise<number> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const raw = await client.get(key);
+    return raw === null ? -1 : decodeSession(key, raw).conversation_history.length;
+  } finally {
+    await client.close();
+  }
+}
+
+describe('failover while running', redisTestOptions(), () => {
+  it('continues on memory when Redis is killed, then writes back and switches back when it returns', async () => {
+    let server: RedisServer = await startRedisServer({ args: ['--appendonly', 'yes'] });
+    const { manager, logs } = await managerOn(server.url());
+    try {
+      await turn(manager, 'alive', 'a torneira está pingando');
+      server.signal('SIGKILL');
+      // Every request still succeeds, on the copy of the conversation in progress.
+      const started = Date.now();
+      const reply = await turn(manager, 'alive', 'não');
+      assert.match(reply, /tentativa 2 de 3/, 'the conversation continues with its history');
+      assert.ok(Date.now() - started < 2000, 'within about one command timeout');
+      await turn(manager, 'born-in-outage', 'a pia está entupida');
+      await turn(manager, 'alive', 'talvez');
+      assert.equal(manager.backend, 'memory');
+      const warnings = logs.records().filter((r) => r.event_type === 'redis_unavailable');
+      assert.equal(warnings.length, 1, 'one WARNING, not one per request');
+      assert.equal(warnings[0]?.level, 'WARNING');
+
+      server = await server.restart({ downMs: 300 });
+      await until(() => manager.backend === 'redis', 'the switch back to Redis');
+      const recovered = logs.records().find((r) => r.event_type === 'redis_recovered');
+      assert.equal(recovered?.level, 'INFO');
+      assert.equal(recovered?.written_back, 2);
+      assert.equal(recovered?.conflicts, 0);
+      assert.equal(await storedHistory(server.url(), 'cql:session:alive'), 6);
+      assert.equal(await storedHistory(server.url(), 'cql:session:born-in-outage'), 2);
+      await turn(manager, 'alive', 'sim');
+      assert.equal(await storedHistory(server.url(), 'cql:session:alive'), 8);
+    } finally {
+      await manager.close();
+      await server.stop();
+    }
+  });
+
+  it('answers within the command timeout while Redis is frozen (DEBUG SLEEP), then recovers', async () => {
+    const server = await startRedisServer();
+    const { manager } = await managerOn(server.url());
+    const sleeper = createClient({ url: server.url() });
+    await sleeper.connect();
+    try {
+      await turn(manager, 'frozen', 'o chuveiro não esquenta');
+      const sleeping = sleeper.sendCommand(['DEBUG', 'SLEEP', '2']);
+      await sleep(50);
+      const started = Date.now();
+      assert.match(await turn(manager, 'frozen', 'não'), /tentativa 2 de 3/);
+      assert.ok(Date.now() - started < 1500, `answered in ${Date.now() - started} ms`);
+      await sleeping;
+      await until(() => manager.backend === 'redis', 'recovery after the sleep');
+      assert.equal(await storedHistory(server.url(), 'cql:session:frozen'), 4);
+    } finally {
+      await sleeper.close();
+      await manager.close();
+      await server.stop();
+    }
+  });
+
+  it('keeps writing while writes are paused (CLIENT PAUSE WRITE), then writes back', async () => {
+    const server = await startRedisServer();
+    const { manager } = await managerOn(server.url());
+    const admin = createClient({ url: server.url() });
+    await admin.connect();
+    try {
+      await turn(manager, 'paused', 'a porta está rangendo');
+      await admin.sendCommand(['CLIENT', 'PAUSE', '1500', 'WRITE']);
+      assert.match(await turn(manager, 'paused', 'não'), /tentativa 2 de 3/);
+      await until(() => manager.backend === 'redis', 'recovery after the pause');
+      assert.equal(await storedHistory(server.url(), 'cql:session:paused'), 4);
+    } finally {
+      await admin.close();
+      await manager.close();
+      await server.stop();
+    }
+  });
+
+  it('on recovery lets a newer version in Redis win, counts the conflict, and keeps deletions', async () => {
+    const server = await startRedisServer();
+    const proxy = await startProxy(server.port);
+    const { manager, logs } = await managerOn(`redis://127.0.0.1:${proxy.port}/0`);
+    const other = await managerOn(server.url()); // another instance, still reaching Redis
+    try {
+      await turn(manager, 'contested', 'a torneira está pingando');
+      await turn(manager, 'doomed', 'a pia está entupida');
+      proxy.cut();
+      await turn(manager, 'contested', 'não'); // version 2, in memory only
+      assert.equal(await manager.deleteSession('doomed'), true);
+      for (const message of ['não', 'não', 'sim']) await turn(other.manager, 'contested', message); // version 4
+      proxy.restore();
+      await until(() => manager.backend === 'redis', 'recovery through the proxy');
+      const recovered = logs.records().find((r) => r.event_type === 'redis_recovered');
+      assert.equal(recovered?.conflicts, 1);
+      assert.equal(recovered?.deleted, 1);
+      const conflict = logs.records().find((r) => r.event_type === 'session_conflict');
+      assert.equal(conflict?.session_id, 'contested');
+      const contested = await manager.getSession('contested');
+      assert.equal(contested?.record.version, 4, 'the higher version won');
+      assert.equal(contested?.record.state, 'resolved');
+      assert.equal(
+        await other.manager.getAgent('doomed'),
+        null,
+        'deleted during the outage, still deleted',
+      );
+    } finally {
+      await manager.close();
+      await other.manager.close();
+      await proxy.close();
+      await server.stop();
+    }
+  });
+
+  it('starts on memory when Redis is down at start-up, and moves to Redis when it comes up', async () => {
+    const server = await startRedisServer();
+    const port = server.port;
+    await server.stop();
+    const { manager, logs } = await managerOn(`redis://127.0.0.1:${port}/0`);
+    let revived: RedisServer | undefined;
+    try {
+      assert.equal(manager.backend, 'memory');
+      assert.ok(logs.records().some((r) => r.event_type === 'redis_fallback'));
+      await turn(manager, 'early', 'a geladeira não gela');
+      revived = await startRedisServer({ port });
+      await until(() => manager.backend === 'redis', 'Redis found by the probe');
+      assert.equal(await storedHistory(revived.url(), 'cql:session:early'), 2);
+    } finally {
+      await manager.close();
+      await revived?.stop();
+    }
+  });
+});
+
+describe('a full Redis', redisTestOptions(), () => {
+  it('with noeviction: the request still succeeds in memory, is logged, and is written back later', async () => {
+    const server = await startRedisServer();
+    const { manager, store, logs } = await managerOn(server.url());
+    const admin = createClient({ url: server.url() });
+    await admin.connect();
+    const events: string[] = [];
+    store.on('rejected', () => events.push('rejected'));
+    try {
+      await turn(manager, 'squeezed', 'a torneira está pingando');
+      const used = /used_memory:(\d+)/.exec(await admin.info('memory'))?.[1];
+      await admin.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: String(used) });
+      assert.match(await turn(manager, 'squeezed', 'não'), /tentativa 2 de 3/);
+      assert.match(await turn(manager, 'squeezed', 'talvez'), /não entendi/);
+      assert.equal(manager.backend, 'redis', 'reads still come from Redis');
+      assert.equal(
+        (await manager.getAgent('squeezed'))?.conversationHistory.length,
+        6,
+        'the newest turns are kept',
+      );
+      assert.equal(events.length, 1, 'later turns of that session go straight to memory');
+      const warnings = logs.records().filter((r) => r.event_type === 'redis_write_rejected');
+      assert.equal(warnings.length, 1);
+      assert.equal(
+        await storedHistory(server.url(), 'cql:session:squeezed'),
+        2,
+        'Redis is behind meanwhile',
+      );
+      await admin.configSet({ maxmemory: '0' });
+      await until(
+        async () => (await storedHistory(server.url(), 'cql:session:squeezed')) === 6,
+        'the write-back',
+      );
+    } finally {
+      await admin.close();
+      await manager.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('persistence', redisTestOptions(), () => {
+  it('with appendonly yes, sessions survive a Redis crash and restart', async () => {
+    let server = await startRedisServer({ args: ['--appendonly', 'yes'] });
+    try {
+      const first = await managerOn(server.url());
+      await turn(first.manager, 'durable', 'o disjuntor cai toda hora');
+      await turn(first.manager, 'durable', 'não');
+      await first.manager.close();
+      server = await server.restart({ crash: true });
+      const second = await managerOn(server.url());
+      const agent = await second.manager.getAgent('durable');
+      assert.equal(agent?.currentAttempt, 2);
+      assert.equal(agent?.conversationHistory.length, 4);
+      await second.manager.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
