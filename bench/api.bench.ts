@@ -3,12 +3,10 @@
  * turns on memory and on Redis, next to GET /health in the same run as the framework's ceiling.
  * One `cql-agent serve` process per backend; autocannon runs here. Run with `npm run bench:api`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startApiProcess } from '../test/support/api-process.js';
 import { DESCRIPTIONS } from '../test/support/descriptions.js';
-import { freePort, startRedisServer } from '../test/support/redis-server.js';
+import { startRedisServer } from '../test/support/redis-server.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -23,36 +21,6 @@ const turn = (round: number, session: number) =>
   round % TURNS === 0
     ? `${DESCRIPTIONS[session % DESCRIPTIONS.length]?.[0]}, desde ${session % 28} de março`
     : 'não';
-
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-
-async function startServer(
-  env: Record<string, string>,
-): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      RATE_LIMIT_PER_MINUTE: '0',
-      ...env,
-    },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return { base, child };
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error('the server did not start');
-}
 
 interface Row {
   backend: string;
@@ -101,7 +69,7 @@ async function load(
 }
 
 async function benchBackend(backend: string, env: Record<string, string>): Promise<Row[]> {
-  const server = await startServer(env);
+  const server = await startApiProcess(env, { quiet: true });
   try {
     await load(server.base, 'chat', 3); // warm-up: JIT, connections, first sessions
     const rows: Row[] = [];
@@ -109,7 +77,7 @@ async function benchBackend(backend: string, env: Record<string, string>): Promi
       rows.push({ backend, ...(await load(server.base, route, DURATION_S)) });
     return rows;
   } finally {
-    server.child.kill('SIGTERM');
+    await server.stop();
   }
 }
 

@@ -3,75 +3,16 @@
  * processes on free ports, as in production behind a load balancer.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { type ApiProcess, startApiProcess } from './support/api-process.js';
 import { useRedisServer } from './support/redis-fixture.js';
-import { freePort, redisTestOptions } from './support/redis-server.js';
-
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-
-interface Instance {
-  base: string;
-  child: ChildProcess;
-  output: () => string;
-  /** Sends a signal and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-const running = new Set<Instance>();
+import { redisTestOptions } from './support/redis-server.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers, checked field by field below
 type Json = any;
 
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      RATE_LIMIT_PER_MINUTE: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const instance: Instance = {
-    base: `http://127.0.0.1:${port}`,
-    child,
-    output: () => output,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const code = await exited;
-      running.delete(instance);
-      return code;
-    },
-  };
-  running.add(instance);
-  const deadline = Date.now() + 20000;
-  while (!output.includes('Server listening')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await instance.stop('SIGKILL');
-      throw new Error(`instance on port ${port} did not start:\n${output}`);
-    }
-    await sleep(50);
-  }
-  return instance;
-}
-
-async function post(instance: Instance, message: string, sessionId: string) {
+async function post(instance: ApiProcess, message: string, sessionId: string) {
   const response = await fetch(`${instance.base}/api/v1/chat/message`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -80,25 +21,25 @@ async function post(instance: Instance, message: string, sessionId: string) {
   return { status: response.status, body: (await response.json()) as Json };
 }
 
-async function get(instance: Instance, path: string) {
+async function get(instance: ApiProcess, path: string) {
   const response = await fetch(`${instance.base}${path}`);
   return { status: response.status, body: (await response.json()) as Json };
 }
 
 describe('three API instances over one Redis', redisTestOptions(), () => {
   const redis = useRedisServer({ args: ['--appendonly', 'yes'] });
-  let instances: Instance[] = [];
+  let instances: ApiProcess[] = [];
   const env = () => ({ USE_REDIS: 'true', REDIS_URL: redis.server.url() });
 
   after(async () => {
-    await Promise.all([...running].map((instance) => instance.stop('SIGKILL')));
+    await Promise.all(instances.map((instance) => instance.stop('SIGKILL')));
   });
 
   it('start on Redis', async () => {
     instances = await Promise.all([
-      startInstance(env()),
-      startInstance(env()),
-      startInstance(env()),
+      startApiProcess(env()),
+      startApiProcess(env()),
+      startApiProcess(env()),
     ]);
     for (const instance of instances) {
       const { body } = await get(instance, '/health');
@@ -112,7 +53,7 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
     const turns = ['o disjuntor cai toda hora', 'não', 'talvez', 'não', 'não'];
     const seen = [];
     for (const [i, message] of turns.entries()) {
-      const { status, body } = await post(instances[i % 3] as Instance, message, 'roaming');
+      const { status, body } = await post(instances[i % 3] as ApiProcess, message, 'roaming');
       assert.equal(status, 200);
       seen.push([body.state, body.metadata.current_attempt]);
     }
@@ -123,7 +64,7 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
       ['waiting_feedback', 3],
       ['max_attempts', 3],
     ]);
-    const { body } = await get(instances[1] as Instance, '/api/v1/sessions/roaming');
+    const { body } = await get(instances[1] as ApiProcess, '/api/v1/sessions/roaming');
     assert.equal(body.conversation_history.length, 10);
     assert.deepEqual(
       body.conversation_history
@@ -139,13 +80,13 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
       i === 0 ? 'a torneira está pingando' : `talvez ${i}`,
     );
     const answers = await Promise.all(
-      messages.map((message, i) => post(instances[i % 3] as Instance, message, 'crowded')),
+      messages.map((message, i) => post(instances[i % 3] as ApiProcess, message, 'crowded')),
     );
     assert.deepEqual(
       answers.map((a) => a.status),
       messages.map(() => 200),
     );
-    const { body } = await get(instances[0] as Instance, '/api/v1/sessions/crowded');
+    const { body } = await get(instances[0] as ApiProcess, '/api/v1/sessions/crowded');
     const history: Array<{ role: string; content: string }> = body.conversation_history;
     assert.equal(history.length, 40);
     assert.deepEqual(
@@ -182,18 +123,18 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
     const codes = await Promise.all(instances.map((instance) => instance.stop('SIGTERM')));
     assert.deepEqual(codes, [0, 0, 0]);
     instances = await Promise.all([
-      startInstance(env()),
-      startInstance(env()),
-      startInstance(env()),
+      startApiProcess(env()),
+      startApiProcess(env()),
+      startApiProcess(env()),
     ]);
-    const { body } = await get(instances[2] as Instance, '/api/v1/chat/sessions');
+    const { body } = await get(instances[2] as ApiProcess, '/api/v1/chat/sessions');
     assert.equal(body.total, 5);
-    const next = await post(instances[0] as Instance, 'sim', 'made-on-1');
+    const next = await post(instances[0] as ApiProcess, 'sim', 'made-on-1');
     assert.equal(next.body.state, 'resolved');
   });
 
   it('finish a request in flight on SIGTERM, save its session, refuse new connections, and exit 0', async () => {
-    const instance = await startInstance({ ...env(), REDIS_COMMAND_TIMEOUT_MS: '20000' });
+    const instance = await startApiProcess({ ...env(), REDIS_COMMAND_TIMEOUT_MS: '20000' });
     redis.server.signal('SIGSTOP'); // the next request now waits on Redis
     try {
       const inFlight = post(instance, 'a porta está rangendo', 'in-flight');
