@@ -6,9 +6,10 @@ import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import {
   InvalidSessionIdError,
-  SessionCorruptError,
+  SessionConflictError,
   SessionNotFoundError,
   SessionTooLargeError,
+  StoreFullError,
   StoreUnavailableError,
 } from '../sessions/errors.js';
 
@@ -60,13 +61,10 @@ export function toHttpProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof SessionTooLargeError) {
     return { status: 413, detail: `${error.message}. Reset the session to continue.` };
   }
-  if (error instanceof SessionCorruptError) {
-    return {
-      status: 500,
-      detail: `Session "${error.sessionId}" could not be read; it was kept for inspection.`,
-    };
+  if (error instanceof SessionConflictError) {
+    return { status: 409, detail: `Session "${error.sessionId}" is changing too fast; try again.` };
   }
-  if (error instanceof StoreUnavailableError) {
+  if (error instanceof StoreUnavailableError || error instanceof StoreFullError) {
     return { status: 503, detail: 'The session store is unavailable; try again shortly.' };
   }
   if (error instanceof AccessDeniedError) return { status: error.status, detail: error.message };

@@ -24,9 +24,8 @@ end
 export const setIf = defineScript({
   NUMBER_OF_KEYS: 1,
   SCRIPT: `${STORED_VERSION}
-local kind = redis.call('TYPE', KEYS[1])['ok']
-if kind ~= 'none' and kind ~= 'string' then return {0, -1} end
-local current = redis.call('GET', KEYS[1])
+local current = redis.pcall('GET', KEYS[1])
+if type(current) == 'table' and current['err'] then return {0, -1} end
 if current == ARGV[1] then return {2, stored_version(current)} end
 local version = stored_version(current)
 if version < tonumber(ARGV[3]) or version > tonumber(ARGV[4]) then return {0, version} end
