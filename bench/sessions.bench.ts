@@ -103,7 +103,7 @@ async function benchBackend(
       () => manager.updateAgent('bench-save', agent),
       () => raw.save.set(key, payload, { expiration: { type: 'EX', value: TTL } }),
       // The same compare-and-set a save performs (EVALSHA of the store's script).
-      () => raw.save.setIf(key, payload, TTL, 0, Number.MAX_SAFE_INTEGER),
+      () => raw.save.setIf(key, payload, TTL, 0, Number.MAX_SAFE_INTEGER, ''),
       () => manager.getOrCreateAgent('bench-save'),
       () => raw.save.get(key),
     ]);

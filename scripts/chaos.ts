@@ -112,10 +112,10 @@ try {
   await raw.close();
   const turnsExpected = CONVERSATIONS * (FEEDBACK.length + 1);
   let conflicts = 0;
-  let outages = 0;
+  let failovers = 0;
   for (const api of instances) {
     conflicts += await counter(api, 'reconcile_conflict');
-    outages += await counter(api, 'unavailable');
+    failovers += await counter(api, 'unavailable');
   }
   const report = {
     requests_sent: tally.sent,
@@ -125,7 +125,7 @@ try {
     turns_lost: turnsExpected - turnsFound,
     sessions_lost: sessionsLost,
     conflicts,
-    instances_that_failed_over: outages,
+    failovers,
   };
   for (const [key, value] of Object.entries(report)) console.log(`${key.padEnd(28)} ${value}`);
   for (const failure of tally.failures.slice(0, 10)) console.log(`  ${failure}`);

@@ -34,6 +34,9 @@ export interface ApiConfig {
   readonly corsOrigins: readonly string[];
   /** RATE_LIMIT_PER_MINUTE per client IP on the chat route; 0 turns it off. @default 60 */
   readonly rateLimitPerMinute: number;
+  /** TRUST_PROXY: take the client address from X-Forwarded-For (behind a reverse proxy).
+   * @default false */
+  readonly trustProxy: boolean;
 }
 
 export interface Config {
@@ -165,6 +168,7 @@ const envSchema = z.object({
     })
     .default(['http://localhost:5173']),
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000).default(60),
+  TRUST_PROXY: boolean.default(false),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -274,6 +278,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       adminApiKey: env.ADMIN_API_KEY,
       corsOrigins: Object.freeze(env.CORS_ORIGINS),
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
     }),
     toJSON() {
       const { url: _secret, ...redis } = this.redis;

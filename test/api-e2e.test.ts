@@ -138,9 +138,9 @@ describe('three API instances over one Redis', redisTestOptions(), () => {
     redis.server.signal('SIGSTOP'); // the next request now waits on Redis
     try {
       const inFlight = post(instance, 'a porta está rangendo', 'in-flight');
-      await sleep(300);
+      await sleep(1000); // the request reaches the server and waits on the frozen Redis
       const exitCode = instance.stop('SIGTERM');
-      await sleep(300);
+      await sleep(500);
       await assert.rejects(fetch(`${instance.base}/health`), 'no new connections while closing');
       redis.server.signal('SIGCONT');
       const { status, body } = await inFlight;

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@redis/client';
 import type { FastifyInstance } from 'fastify';
 import { createApi } from '../src/api/create-api.js';
+import { RedisSessionStore } from '../src/sessions/stores/redis.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 import { redisTestOptions, startRedisServer } from './support/redis-server.js';
 
@@ -49,6 +50,25 @@ describe('API on Redis', redisTestOptions(), () => {
       while ((await health(app)).status !== 'healthy' && Date.now() < deadline) await sleep(100);
       assert.equal((await health(app)).status, 'healthy');
       assert.match(await metrics(app), /session_store_events_total\{event="recovered"\} 1/);
+    } finally {
+      await app.close();
+      await server.stop();
+    }
+  });
+
+  it('answers 503 when the only store is a Redis that died', async () => {
+    const server = await startRedisServer();
+    const app = await createApi({
+      config: testConfig({ RATE_LIMIT_PER_MINUTE: '0' }),
+      logger: captureLogs('info').logger,
+      store: await RedisSessionStore.connect({ url: server.url(), commandTimeoutMs: 300 }),
+      responder: await testResponder(),
+    });
+    try {
+      server.signal('SIGKILL');
+      const response = await chat(app, 'a torneira está pingando', 'no-store');
+      assert.equal(response.statusCode, 503);
+      assert.match(response.json().detail, /unavailable/);
     } finally {
       await app.close();
       await server.stop();

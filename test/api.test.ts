@@ -177,6 +177,14 @@ describe('HTTP API', () => {
       }
     });
 
+    it('refuses a body that is not JSON with 415', async () => {
+      const { status, body } = await chat(app, '<message>oi</message>', {
+        headers: { 'content-type': 'application/xml' },
+      });
+      assert.equal(status, 415);
+      assert.match(body.detail, /application\/json/);
+    });
+
     it('refuses malformed JSON', async () => {
       const { status, body } = await chat(app, '{"message": "oi",', {
         headers: { 'content-type': 'application/json' },
@@ -331,6 +339,13 @@ describe('HTTP API', () => {
       assert.equal(await store.exists('listed'), true);
     });
 
+    it('turn a remote client away before looking at its parameters', async () => {
+      for (const url of ['/api/v1/chat/sessions?limit=abc', '/api/v1/sessions/a%20b']) {
+        const { status } = await send(app, { url, remoteAddress: '203.0.113.9' });
+        assert.equal(status, 403, url);
+      }
+    });
+
     it('show a whole session with its TTL, and delete it', async () => {
       await chat(app, { message: 'a torneira está pingando', session_id: 'whole' });
       const { status, body } = await send(app, { url: '/api/v1/sessions/whole' });
@@ -455,6 +470,41 @@ describe('HTTP API limits and faults', () => {
     assert.equal(fresh.status, 413);
     assert.equal(await store.exists('new-big'), false, 'nothing written');
     await app.close();
+  });
+
+  it('answers 409 when a session keeps changing under the turn', async () => {
+    class AlwaysNewer extends MemorySessionStore {
+      override async setIf() {
+        return { outcome: 'conflict' as const, storedVersion: 99 };
+      }
+    }
+    const logs = captureLogs('info');
+    const app = await createApi({
+      config: testConfig({ RATE_LIMIT_PER_MINUTE: '0' }),
+      logger: logs.logger,
+      store: new AlwaysNewer(),
+      responder: await testResponder(),
+    });
+    const { status, body } = await chat(app, {
+      message: 'a torneira está pingando',
+      session_id: 'busy',
+    });
+    assert.equal(status, 409);
+    assert.match(body.detail, /busy/);
+    await app.close();
+  });
+
+  it('takes the client address from X-Forwarded-For only with TRUST_PROXY', async () => {
+    const forwarded = {
+      url: '/api/v1/chat/sessions',
+      headers: { 'x-forwarded-for': '203.0.113.5' },
+    };
+    const { app: direct } = await api();
+    assert.equal((await send(direct, forwarded)).status, 200, 'the proxy itself is on loopback');
+    await direct.close();
+    const { app: proxied } = await api({ TRUST_PROXY: 'true' });
+    assert.equal((await send(proxied, forwarded)).status, 403, 'the real client is not');
+    await proxied.close();
   });
 
   it('says degraded when Redis was asked for but sessions live in memory', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -17,9 +18,9 @@ interface Run {
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
-/** Runs `cql-agent chat` with these input lines and this environment only, in an empty folder
- * (so no developer's .env is read). */
-async function chat(
+/** Runs `cql-agent <args>` with these input lines and this environment only, in an empty
+ * folder (so no developer's .env is read). */
+async function cli(
   args: string[],
   input: string[],
   env: Record<string, string> = {},
@@ -27,7 +28,7 @@ async function chat(
   const cwd = await mkdtemp(join(tmpdir(), 'cql-cli-'));
   try {
     return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', TSX, MAIN, 'chat', ...args], {
+      const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
         cwd,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -52,6 +53,9 @@ async function chat(
     await rm(cwd, { recursive: true, force: true });
   }
 }
+
+const chat = (args: string[], input: string[], env: Record<string, string> = {}) =>
+  cli(['chat', ...args], input, env);
 
 describe('cql-agent chat', () => {
   it('talks through a problem in memory, with novo and sair', async () => {
@@ -80,6 +84,21 @@ describe('cql-agent chat', () => {
     const run = await chat([], [], { SESSION_TTL: 'abc' });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /SESSION_TTL must be a whole number .*received "abc"/);
+  });
+});
+
+describe('cql-agent serve', () => {
+  it('exits with an error, not a hang, when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const run = await cli(['serve'], [], { HOST: '127.0.0.1', PORT: String(port) });
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
   });
 });
 

@@ -206,6 +206,18 @@ describe('SessionManager', () => {
     assert.equal(stored.current_attempt, 2, 'the first save was kept');
   });
 
+  it('refuses a save over a session deleted and created again, even at the same version', async () => {
+    const { manager } = await managerWith();
+    await manager.withSession('aba', (agent) => agent.chat('a torneira está pingando'));
+    const stale = await manager.getAgent('aba');
+    assert.ok(stale);
+    await manager.deleteSession('aba');
+    await manager.withSession('aba', (agent) => agent.chat('a geladeira não gela')); // version 1 again
+    await stale.chat('não');
+    await assert.rejects(manager.updateAgent('aba', stale), SessionConflictError);
+    assert.match((await manager.getSession('aba'))?.record.problem ?? '', /geladeira/);
+  });
+
   it('withSession saves nothing when the work fails', async () => {
     const { manager, store } = await managerWith();
     await assert.rejects(

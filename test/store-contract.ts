@@ -110,13 +110,35 @@ export function runStoreContract(name: string, target: ContractTarget): void {
       assert.equal((await store.setIf('gone', v(1), 60, { min: 0, max: 0 })).outcome, 'written');
     });
 
-    it('quarantines a value: the session is then absent and unlisted', async () => {
+    it('quarantines the value it was given: the session is then absent and unlisted', async () => {
       await store.set('bad', 'not json', 60);
-      await store.quarantine('bad');
+      await store.quarantine('bad', 'not json');
       assert.equal(await store.get('bad'), null);
       assert.equal(await store.exists('bad'), false);
       assert.equal((await listAll(store, 100)).size, 0);
-      await store.quarantine('never-there'); // nothing to move: no error
+      await store.quarantine('never-there', 'x'); // nothing to move: no error
+    });
+
+    it('leaves a session that changed since it was read as unreadable', async () => {
+      await store.set('raced', v(1), 60); // another caller replaced the unreadable value
+      await store.quarantine('raced', 'not json');
+      assert.equal(await store.get('raced'), v(1));
+    });
+
+    it('compare-and-sets on the creation time too: a recreated session is another one', async () => {
+      const made = (at: string, version: number) =>
+        `{"schema_version":1,"version":${version},"state":"new_problem","created_at":"${at}"}`;
+      await store.set('reborn', made('2025-01-02T00:00:00.000Z', 3), 60);
+      const stale = { min: 3, max: 3, createdAt: '2025-01-01T00:00:00.000Z' };
+      assert.equal(
+        (await store.setIf('reborn', made('2025-01-01T00:00:00.000Z', 4), 60, stale)).outcome,
+        'conflict',
+      );
+      const same = { min: 3, max: 3, createdAt: '2025-01-02T00:00:00.000Z' };
+      assert.equal(
+        (await store.setIf('reborn', made('2025-01-02T00:00:00.000Z', 4), 60, same)).outcome,
+        'written',
+      );
     });
 
     it('reports its status', async () => {

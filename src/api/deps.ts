@@ -8,6 +8,6 @@ export interface RouteDeps {
   manager: SessionManager;
   config: Config;
   metrics: Metrics;
-  /** preHandler for admin routes. */
+  /** onRequest hook of admin routes: runs before the body or the parameters are looked at. */
   adminOnly: (request: FastifyRequest) => Promise<void>;
 }

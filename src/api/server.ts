@@ -3,7 +3,6 @@
  * metrics, one log line per request, errors mapped in one place, and the session manager
  * closed with the server.
  */
-import { readFileSync } from 'node:fs';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -17,6 +16,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from '../config.js';
 import { componentLogger, type Logger } from '../logger.js';
 import type { SessionManager } from '../sessions/manager.js';
+import { VERSION } from '../version.js';
 import { adminGuard } from './admin-auth.js';
 import type { RouteDeps } from './deps.js';
 import { registerDocs } from './docs.js';
@@ -28,12 +28,6 @@ import { metricsRoutes } from './routes/metrics.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
-
-const { version } = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as {
-  version: string;
-};
 
 export interface ServerDeps {
   manager: SessionManager;
@@ -67,6 +61,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       requestIdLogLabel: 'request_id',
     }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a reverse proxy the client address (admin loopback check, rate limit) comes from
+    // X-Forwarded-For; without TRUST_PROXY the proxy's own address would be seen.
+    trustProxy: config.api.trustProxy,
     routerOptions: {
       // Session ids in paths reach 128 characters (the router's default stops at 100).
       maxParamLength: 256,
@@ -143,7 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       message: `Too many requests: at most ${context.max} per minute; retry in ${context.after}.`,
     }),
   });
-  await registerDocs(app, version);
+  await registerDocs(app, VERSION);
 
   const routeDeps: RouteDeps = {
     manager,

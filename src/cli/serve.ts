@@ -13,12 +13,25 @@ const SHUTDOWN_GRACE_MS = 10000;
 export async function serve(config: Config, logger: Logger): Promise<void> {
   const app = await createApi({ config, logger });
   const log = componentLogger(logger, 'api.server', 'api');
-  closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: false }, async ({ signal, err }) => {
-    if (err) log.error({ err, event_type: 'server_crash' }, 'Erro fatal: encerrando o servidor');
-    else
-      log.info({ signal, event_type: 'server_stopping' }, 'Sinal recebido: encerrando o servidor');
+  const grace = closeWithGrace(
+    { delay: SHUTDOWN_GRACE_MS, logger: false },
+    async ({ signal, err }) => {
+      if (err) log.error({ err, event_type: 'server_crash' }, 'Erro fatal: encerrando o servidor');
+      else
+        log.info(
+          { signal, event_type: 'server_stopping' },
+          'Sinal recebido: encerrando o servidor',
+        );
+      await app.close();
+      log.info({ event_type: 'server_stopped' }, 'Servidor encerrado');
+    },
+  );
+  try {
+    await app.listen({ host: config.api.host, port: config.api.port });
+  } catch (error) {
+    // e.g. the port is taken: release Redis and the timers, so the process can exit.
+    grace.uninstall();
     await app.close();
-    log.info({ event_type: 'server_stopped' }, 'Servidor encerrado');
-  });
-  await app.listen({ host: config.api.host, port: config.api.port });
+    throw error;
+  }
 }

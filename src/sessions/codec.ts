@@ -121,21 +121,47 @@ export function decodeSession(sessionId: string, raw: string): SessionRecord {
 
 const HEAD_END = ',"problem":';
 const CANONICAL_VERSION = /^\{"schema_version":\d+,"version":(\d+),/;
+const CANONICAL_CREATED_AT = /"created_at":"([^"]*)"/;
+
+/** What identifies the state of a stored session: its version and its creation time. */
+export interface StoredStamp {
+  /** 0 for no value, -1 when it cannot be read. */
+  version: number;
+  /** null for no value or an unreadable one. */
+  createdAt: string | null;
+}
 
 /**
- * The version of a stored value without decoding all of it: 0 for no value, -1 when it cannot
- * be read. Redis computes the same in its compare-and-set script.
+ * The stamp of a stored value without decoding all of it: from the canonical head, else from
+ * the decoded JSON. Redis's compare-and-set script follows the same rules.
  */
-export function storedVersion(raw: string | null): number {
-  if (raw === null) return 0;
-  const canonical = CANONICAL_VERSION.exec(raw);
-  if (canonical) return Number(canonical[1]);
-  try {
-    const version = (JSON.parse(raw) as { version?: unknown } | null)?.version;
-    return Number.isSafeInteger(version) && (version as number) >= 0 ? (version as number) : -1;
-  } catch {
-    return -1;
+export function storedStamp(raw: string | null): StoredStamp {
+  if (raw === null) return { version: 0, createdAt: null };
+  const head = raw.slice(0, HEAD_BYTES);
+  const canonical = CANONICAL_VERSION.exec(head);
+  if (canonical) {
+    return {
+      version: Number(canonical[1]),
+      createdAt: CANONICAL_CREATED_AT.exec(head)?.[1] ?? null,
+    };
   }
+  try {
+    const value = JSON.parse(raw) as { version?: unknown; created_at?: unknown } | null;
+    const version = value?.version;
+    if (typeof version === 'number' && Number.isSafeInteger(version) && version >= 0) {
+      return {
+        version,
+        createdAt: typeof value?.created_at === 'string' ? value.created_at : null,
+      };
+    }
+  } catch {
+    // unreadable
+  }
+  return { version: -1, createdAt: null };
+}
+
+export function storedVersion(raw: string | null): number {
+  return storedStamp(raw).version;
 }
 
 /**

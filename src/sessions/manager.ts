@@ -22,7 +22,7 @@ import {
   type SessionHead,
   type SessionRecord,
 } from './codec.js';
-import { SessionConflictError, SessionCorruptError } from './errors.js';
+import { SessionConflictError, SessionCorruptError, SessionNotFoundError } from './errors.js';
 import { openStore } from './open-store.js';
 import { assertSessionId } from './session-id.js';
 import type { SessionStore, StoreBackend, StoredEntry } from './types.js';
@@ -131,15 +131,17 @@ export class SessionManager extends EventEmitter {
    * Loads the session's agent (a new one if the session does not exist), runs `work` on it and
    * saves the result with compare-and-set, so a change can neither be left unsaved nor overwrite
    * a newer one. When another caller saved first, the whole turn runs again on their version.
+   * With `mustExist`, a missing session is a SessionNotFoundError instead of a new one.
    */
   async withSession<T>(
     sessionId: string,
     work: (agent: RepairAgent) => Promise<T>,
     options: AgentOptions = {},
-    { saveExisting = true } = {},
+    { saveExisting = true, mustExist = false } = {},
   ): Promise<T> {
     for (let round = 1; ; round++) {
       const existing = await this.getAgent(sessionId);
+      if (existing === null && mustExist) throw new SessionNotFoundError(sessionId);
       const agent = existing ?? this.#newAgent(options);
       if (existing !== null) {
         if (options.useRag !== undefined) existing.useRag = options.useRag;
@@ -255,12 +257,14 @@ export class SessionManager extends EventEmitter {
   /** The stored record, or null; an unreadable value is quarantined and reads as null. */
   async #load(sessionId: string): Promise<SessionRecord | null> {
     assertSessionId(sessionId);
+    let raw: string | null = null;
     try {
-      const raw = await this.store.get(sessionId);
+      raw = await this.store.get(sessionId);
       return raw === null ? null : decodeSession(sessionId, raw);
     } catch (error) {
       if (!(error instanceof SessionCorruptError)) throw error;
-      await this.store.quarantine(sessionId);
+      // Moves exactly what was read (or, for a key of another Redis type, that key).
+      await this.store.quarantine(sessionId, raw ?? undefined);
       this.#logger.error(
         {
           session_id: sessionId,
@@ -283,9 +287,11 @@ export class SessionManager extends EventEmitter {
   ): Promise<void> {
     const expected = previous?.version ?? 0;
     const { json, record } = this.#encode(sessionId, agent, previous);
+    // The same version of the same session: one deleted and created again is another one.
     const write = await this.store.setIf(sessionId, json, this.config.sessionTtl, {
       min: expected,
       max: expected,
+      createdAt: previous?.createdAt,
     });
     if (write.outcome === 'conflict') {
       this.#logger.info(

@@ -28,14 +28,20 @@ export interface ListPage {
   readonly cursor: string | undefined;
 }
 
+/** How long a quarantined value is kept for inspection. */
+export const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
+
 /**
  * Which stored versions allow a conditional write; a missing session counts as version 0 and an
- * unreadable value as -1. `{min: v, max: v}` is compare-and-set on v; `{min: 0, max: v - 1}`
- * writes version v only over an older one.
+ * unreadable value as -1. `{min: v, max: v, createdAt}` is compare-and-set on version v of that
+ * session (a session deleted and created again is another session, whatever its version);
+ * `{min: -1, max: v - 1}` writes version v only over an older or unreadable one.
  */
 export interface VersionRange {
   readonly min: number;
   readonly max: number;
+  /** When given, the stored session must also have been created at this time. */
+  readonly createdAt?: string;
 }
 
 export interface ConditionalWrite {
@@ -70,8 +76,12 @@ export interface SessionStore {
     ttlSeconds: number,
     range: VersionRange,
   ): Promise<ConditionalWrite>;
-  /** Moves an unreadable value aside (kept 7 days for inspection); the session is then absent. */
-  quarantine(id: string): Promise<void>;
+  /**
+   * Moves an unreadable value aside (kept QUARANTINE_TTL_SECONDS for inspection); the session is
+   * then absent. Only the value given is moved (or, without one, a value that is not a string),
+   * so a valid session written meanwhile by someone else stays.
+   */
+  quarantine(id: string, unreadable?: string): Promise<void>;
   /** True when something was deleted. */
   delete(id: string): Promise<boolean>;
   exists(id: string): Promise<boolean>;

@@ -2,7 +2,6 @@
  * contract. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SessionNotFoundError } from '../../sessions/errors.js';
 import type { RouteDeps } from '../deps.js';
 import { agentState, errorBody, sessionId, sessionParams } from '../schemas.js';
 
@@ -101,10 +100,7 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
     },
     async (request) => {
       const id = request.params.session_id;
-      const agent = await manager.getAgent(id);
-      if (agent === null) throw new SessionNotFoundError(id);
-      agent.reset();
-      await manager.updateAgent(id, agent);
+      await manager.withSession(id, async (agent) => agent.reset(), {}, { mustExist: true });
       return { message: `Sessão ${id} resetada com sucesso` };
     },
   );
@@ -112,7 +108,7 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
   app.get(
     '/api/v1/chat/sessions',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         summary: 'List sessions (admin)',
         tags: ['admin'],

@@ -1,15 +1,9 @@
 /** Service status and the root document. */
-import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StoreStatus } from '../../sessions/types.js';
+import { VERSION } from '../../version.js';
 import type { RouteDeps } from '../deps.js';
-
-const { version } = JSON.parse(
-  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-) as {
-  version: string;
-};
 
 const health = z.object({
   status: z.enum(['healthy', 'degraded']),
@@ -48,7 +42,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { mana
       return {
         status: degraded ? ('degraded' as const) : ('healthy' as const),
         service: 'repair-agent-api' as const,
-        version,
+        version: VERSION,
         timestamp: new Date().toISOString(),
         session_store: {
           backend: manager.backend,

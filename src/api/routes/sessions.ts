@@ -35,7 +35,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
   app.get(
     '/api/v1/sessions/:session_id',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         ...schema,
         summary: 'A whole session with its history and TTL (admin)',
@@ -54,7 +54,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
   app.delete(
     '/api/v1/sessions/:session_id',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         ...schema,
         summary: 'Delete a session (admin)',

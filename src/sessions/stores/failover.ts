@@ -2,9 +2,9 @@
  * Redis with a memory fallback at run time. Every session read or written through Redis is
  * copied into a bounded memory store; when Redis stops answering, requests go on against that
  * copy within one command timeout. A background probe reconnects with backoff and, before
- * switching back, writes back every session changed meanwhile (the higher version wins) and
- * deletes the ones deleted meanwhile. A write Redis refuses for lack of memory also continues in
- * memory and is written back once Redis has room.
+ * switching back, deletes what was deleted meanwhile and writes back every session changed
+ * meanwhile (the higher version wins; on a tie, Redis's). A write Redis refuses for lack of
+ * memory also continues in memory and is written back once Redis has room.
  *
  * Events: 'unavailable' ({reason}), 'recovered' (ReconcileReport), 'conflict' ({sessionId}) when
  * Redis held a newer version, 'rejected' ({sessionId}) when Redis refused a write.
@@ -53,9 +53,11 @@ export class FailoverStore extends EventEmitter implements SessionStore {
   readonly #probe: { firstMs: number; maxMs: number };
   #redis: RedisSessionStore | undefined;
   #mode: StoreBackend;
+  /** Counts switches to memory, so a repair can tell that Redis failed again meanwhile. */
+  #outages = 0;
   /** Sessions whose memory copy is newer than Redis's. */
   readonly #dirty = new Set<string>();
-  /** Sessions deleted while Redis was away. */
+  /** Sessions deleted while Redis was away (kept when created again: the old one goes first). */
   readonly #deleted = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #delay: number;
@@ -90,11 +92,13 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     return this.#attempt(
       async (redis) => {
         const value = await redis.get(id);
-        if (value === null) await this.#local.delete(id);
-        else await this.#local.set(id, value, this.#ttl);
+        if (this.#copyable(id)) {
+          if (value === null) await this.#local.delete(id);
+          else await this.#local.set(id, value, this.#ttl);
+        }
         return value;
       },
-      async () => (this.#deleted.has(id) ? null : this.#local.get(id)),
+      () => this.#local.get(id),
     );
   }
 
@@ -111,32 +115,39 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     if (this.#dirty.has(id)) return this.#writeLocally(id, value, ttlSeconds, range);
     return this.#attempt(
       async (redis) => {
+        let write: ConditionalWrite;
         try {
-          const write = await redis.setIf(id, value, ttlSeconds, range);
-          if (write.outcome === 'conflict') await this.#local.delete(id);
-          else await this.#local.set(id, value, ttlSeconds);
-          return write;
+          write = await redis.setIf(id, value, ttlSeconds, range);
         } catch (error) {
           if (!(error instanceof StoreFullError)) throw error;
           this.#rejected(id, error);
           return this.#writeLocally(id, value, ttlSeconds, range);
         }
+        if (this.#copyable(id)) {
+          if (write.outcome === 'conflict') await this.#local.delete(id);
+          else await this.#local.set(id, value, ttlSeconds);
+        }
+        return write;
       },
       () => this.#writeLocally(id, value, ttlSeconds, range),
     );
   }
 
   async delete(id: string): Promise<boolean> {
-    this.#dirty.delete(id);
     return this.#attempt(
       async (redis) => {
+        const deleted = await redis.delete(id);
+        this.#dirty.delete(id);
         await this.#local.delete(id);
-        return redis.delete(id);
+        return deleted;
       },
       async () => {
-        const existed = await this.#local.delete(id);
-        if (existed) this.#deleted.add(id);
-        return existed;
+        // Whether Redis holds it cannot be known now; it will be deleted there on recovery.
+        this.#dirty.delete(id);
+        this.#deleted.add(id);
+        await this.#local.delete(id);
+        this.#schedule();
+        return true;
       },
     );
   }
@@ -157,21 +168,27 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     );
   }
 
+  /** A slow listing answers from the memory copy, without switching every request to it. */
   async list(options?: ListOptions): Promise<ListPage> {
-    return this.#attempt(
-      (redis) => redis.list(options),
-      () => this.#local.list(options),
-    );
+    const redis = this.#redis;
+    if (this.#mode === 'redis' && redis) {
+      try {
+        return await redis.list(options);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+      }
+    }
+    return this.#local.list(options);
   }
 
-  async quarantine(id: string): Promise<void> {
+  async quarantine(id: string, unreadable?: string): Promise<void> {
     this.#dirty.delete(id);
     await this.#attempt(
       async (redis) => {
         await this.#local.delete(id);
-        await redis.quarantine(id);
+        await redis.quarantine(id, unreadable);
       },
-      () => this.#local.quarantine(id),
+      () => this.#local.quarantine(id, unreadable),
     );
   }
 
@@ -183,9 +200,24 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     return { ...status, connected: this.connected };
   }
 
+  /** Stops probing, makes a last attempt to write back what only memory holds, and closes. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#repairing && (this.#dirty.size > 0 || this.#deleted.size > 0)) await this.#repair();
     this.#closed = true;
     clearTimeout(this.#timer);
+    if (this.#dirty.size > 0 || this.#deleted.size > 0) {
+      this.#logger.warn(
+        {
+          event_type: 'sessions_not_written_back',
+          changed: this.#dirty.size,
+          deleted: this.#deleted.size,
+        },
+        'Encerrando sem conseguir gravar no Redis as sessões alteradas durante a falha',
+      );
+    }
     await this.#redis?.close();
     await this.#local.close();
   }
@@ -207,6 +239,11 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     return onLocal();
   }
 
+  /** A Redis answer may update the copy only if nothing newer went to memory meanwhile. */
+  #copyable(id: string): boolean {
+    return this.#mode === 'redis' && !this.#dirty.has(id);
+  }
+
   async #writeLocally(
     id: string,
     value: string,
@@ -216,7 +253,6 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     const write = await this.#local.setIf(id, value, ttl, range);
     if (write.outcome === 'written') {
       this.#dirty.add(id);
-      this.#deleted.delete(id);
       this.#schedule();
     }
     return write;
@@ -225,6 +261,7 @@ export class FailoverStore extends EventEmitter implements SessionStore {
   #unavailable(error: StoreUnavailableError): void {
     if (this.#mode === 'memory') return;
     this.#mode = 'memory';
+    this.#outages++;
     this.#logger.warn(
       { event_type: 'redis_unavailable', reason: error.message },
       'Redis não responde: as sessões seguem em memória até ele voltar',
@@ -255,11 +292,21 @@ export class FailoverStore extends EventEmitter implements SessionStore {
 
   async #repair(): Promise<void> {
     const wasAway = this.#mode === 'memory';
+    const outages = this.#outages;
     this.#repairing = true;
     try {
-      this.#redis ??= await this.#connect();
+      if (!this.#redis) {
+        const redis = await this.#connect();
+        if (this.#closed) {
+          await redis.close();
+          return;
+        }
+        this.#redis = redis;
+      }
       await this.#redis.ping();
       const report = await this.#reconcile(this.#redis);
+      // Redis failed again while this ran: stay on memory, probe again.
+      if (this.#outages !== outages) return;
       this.#mode = 'redis';
       this.#delay = this.#probe.firstMs;
       if (wasAway) {
@@ -292,10 +339,10 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     } finally {
       this.#repairing = false;
     }
-    if (this.#mode === 'memory' || this.#dirty.size > 0) this.#schedule();
+    if (this.#mode === 'memory' || this.#dirty.size > 0 || this.#deleted.size > 0) this.#schedule();
   }
 
-  /** Writes back what changed while Redis was away; a newer version in Redis wins. */
+  /** Deletes, then writes back, what changed while Redis was away; a newer version in Redis wins. */
   async #reconcile(redis: RedisSessionStore): Promise<ReconcileReport> {
     const report: ReconcileReport = { writtenBack: 0, conflicts: 0, deleted: 0 };
     // Requests keep changing the memory copy meanwhile: loop until nothing is left.
@@ -313,7 +360,8 @@ export class FailoverStore extends EventEmitter implements SessionStore {
         }
         const version = storedVersion(value);
         const ttl = (await this.#local.ttl(id)) || this.#ttl;
-        const write = await redis.setIf(id, value, ttl, { min: 0, max: version - 1 });
+        // Over an older or unreadable value only; an equal version is a fork Redis keeps.
+        const write = await redis.setIf(id, value, ttl, { min: -1, max: version - 1 });
         // Changed again while being written back: it stays dirty for the next round.
         const unchanged = (await this.#local.get(id)) === value;
         if (unchanged) this.#dirty.delete(id);
@@ -330,7 +378,7 @@ export class FailoverStore extends EventEmitter implements SessionStore {
             local_version: version,
             redis_version: write.storedVersion,
           },
-          'Conflito na reconciliação: a versão mais nova, no Redis, prevaleceu',
+          'Conflito na reconciliação: a versão do Redis prevaleceu',
         );
         this.emit('conflict', { sessionId: id });
       }

@@ -5,15 +5,16 @@
  */
 import type { Logger } from 'pino';
 import { silentLogger } from '../../logger.js';
-import { storedVersion } from '../codec.js';
-import type {
-  ConditionalWrite,
-  ListOptions,
-  ListPage,
-  SessionStore,
-  StoredEntry,
-  StoreStatus,
-  VersionRange,
+import { storedStamp } from '../codec.js';
+import {
+  type ConditionalWrite,
+  type ListOptions,
+  type ListPage,
+  QUARANTINE_TTL_SECONDS,
+  type SessionStore,
+  type StoredEntry,
+  type StoreStatus,
+  type VersionRange,
 } from '../types.js';
 
 export interface MemoryStoreOptions {
@@ -38,8 +39,6 @@ function secondsLeft(ms: number): number {
 
 /** When full, expired entries are swept at most this often before a live one is evicted. */
 const FULL_SWEEP_INTERVAL_MS = 1000;
-/** How long a quarantined value is kept, as in Redis. */
-export const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_QUARANTINED = 1000;
 
 export class MemorySessionStore implements SessionStore {
@@ -90,17 +89,20 @@ export class MemorySessionStore implements SessionStore {
     range: VersionRange,
   ): Promise<ConditionalWrite> {
     const current = this.#live(id)?.value ?? null;
-    if (current === value) return { outcome: 'identical', storedVersion: storedVersion(current) };
-    const version = storedVersion(current);
-    if (version < range.min || version > range.max)
-      return { outcome: 'conflict', storedVersion: version };
+    const stamp = storedStamp(current);
+    if (current === value) return { outcome: 'identical', storedVersion: stamp.version };
+    const sameSession = range.createdAt === undefined || stamp.createdAt === range.createdAt;
+    if (stamp.version < range.min || stamp.version > range.max || !sameSession) {
+      return { outcome: 'conflict', storedVersion: stamp.version };
+    }
     await this.set(id, value, ttlSeconds);
-    return { outcome: 'written', storedVersion: version };
+    return { outcome: 'written', storedVersion: stamp.version };
   }
 
-  async quarantine(id: string): Promise<void> {
+  async quarantine(id: string, unreadable?: string): Promise<void> {
     const entry = this.#live(id);
-    if (entry === undefined) return;
+    // Values here are always strings: without the value to move, there is nothing to move.
+    if (entry === undefined || unreadable === undefined || entry.value !== unreadable) return;
     this.#entries.delete(id);
     if (this.#quarantined.size >= MAX_QUARANTINED) {
       this.#quarantined.delete(this.#quarantined.keys().next().value as string);

@@ -1,34 +1,40 @@
 /**
- * Lua scripts that make the Redis store's conditional writes atomic. The version of a stored
- * value is read as storedVersion() in the codec reads it: from the canonical head, else from
- * the decoded JSON; 0 when there is no value, -1 when it cannot be read.
+ * Lua scripts that make the Redis store's conditional writes atomic. The stamp (version and
+ * created_at) of a stored value is read as storedStamp() in the codec reads it: from the
+ * canonical head, else from the decoded JSON; version 0 when there is no value, -1 when it
+ * cannot be read.
  */
 import { type CommandParser, defineScript } from '@redis/client';
 
-const STORED_VERSION = `
-local function stored_version(current)
-  if not current then return 0 end
-  local head = string.match(current, '^{"schema_version":%d+,"version":(%d+),')
-  if head then return tonumber(head) end
+const STORED_STAMP = `
+local function stamp(current)
+  if not current then return 0, '' end
+  local head = string.sub(current, 1, 512)
+  local version = string.match(head, '^{"schema_version":%d+,"version":(%d+),')
+  if version then return tonumber(version), (string.match(head, '"created_at":"([^"]*)"') or '') end
   local ok, decoded = pcall(cjson.decode, current)
   if ok and type(decoded) == 'table' then
-    local v = tonumber(decoded['version'])
-    if v and v >= 0 and math.floor(v) == v then return v end
+    local v = decoded['version']
+    if type(v) == 'number' and v >= 0 and math.floor(v) == v then
+      local created = decoded['created_at']
+      return v, (type(created) == 'string' and created or '')
+    end
   end
-  return -1
+  return -1, ''
 end
 `;
 
-/** KEYS[1] session; ARGV value, ttl, min, max -> {outcome, stored version}; outcome 1 written,
- * 2 identical, 0 conflict. */
+/** KEYS[1] session; ARGV value, ttl, min, max, created_at ('' for any) -> {outcome, stored
+ * version}; outcome 1 written, 2 identical, 0 conflict. */
 export const setIf = defineScript({
   NUMBER_OF_KEYS: 1,
-  SCRIPT: `${STORED_VERSION}
+  SCRIPT: `${STORED_STAMP}
 local current = redis.pcall('GET', KEYS[1])
 if type(current) == 'table' and current['err'] then return {0, -1} end
-if current == ARGV[1] then return {2, stored_version(current)} end
-local version = stored_version(current)
+local version, created = stamp(current)
+if current == ARGV[1] then return {2, version} end
 if version < tonumber(ARGV[3]) or version > tonumber(ARGV[4]) then return {0, version} end
+if ARGV[5] ~= '' and created ~= ARGV[5] then return {0, version} end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return {1, version}`,
   parseCommand(
@@ -38,24 +44,38 @@ return {1, version}`,
     ttl: number,
     min: number,
     max: number,
+    createdAt: string,
   ) {
     parser.pushKey(key);
-    parser.push(value, String(ttl), String(min), String(max));
+    parser.push(value, String(ttl), String(min), String(max), createdAt);
   },
   transformReply: (reply: unknown) => reply as [number, number],
 });
 
-/** KEYS[1] session, KEYS[2] quarantine key; ARGV ttl. Any Redis type is moved. */
+/**
+ * KEYS[1] session, KEYS[2] quarantine key; ARGV ttl, the unreadable value ('' for "a value that
+ * is not a string"). Moves the key only if it still holds that, so a valid session written
+ * meanwhile stays where it is.
+ */
 export const quarantine = defineScript({
   NUMBER_OF_KEYS: 2,
   SCRIPT: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return 0 end
+if kind == 'string' and (ARGV[2] == '' or redis.call('GET', KEYS[1]) ~= ARGV[2]) then return 0 end
+if kind ~= 'string' and ARGV[2] ~= '' then return 0 end
 redis.call('RENAME', KEYS[1], KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 1`,
-  parseCommand(parser: CommandParser, key: string, target: string, ttl: number) {
+  parseCommand(
+    parser: CommandParser,
+    key: string,
+    target: string,
+    ttl: number,
+    unreadable: string,
+  ) {
     parser.pushKeys([key, target]);
-    parser.push(String(ttl));
+    parser.push(String(ttl), unreadable);
   },
   transformReply: (reply: unknown) => reply as number,
 });

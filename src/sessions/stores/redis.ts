@@ -4,21 +4,22 @@
  * KEYS). It fails fast: no offline queue, and a deadline on connecting, on every command and on
  * closing, so a server that is down or frozen never hangs a caller.
  */
+import { once } from 'node:events';
 import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../logger.js';
 import { SessionCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
 import { isValidSessionId } from '../session-id.js';
-import type {
-  ConditionalWrite,
-  ListOptions,
-  ListPage,
-  SessionStore,
-  StoredEntry,
-  StoreStatus,
-  VersionRange,
+import {
+  type ConditionalWrite,
+  type ListOptions,
+  type ListPage,
+  QUARANTINE_TTL_SECONDS,
+  type SessionStore,
+  type StoredEntry,
+  type StoreStatus,
+  type VersionRange,
 } from '../types.js';
-import { QUARANTINE_TTL_SECONDS } from './memory.js';
 import * as scripts from './redis-scripts.js';
 
 // biome-ignore lint/complexity/noBannedTypes: the client's own defaults for "no modules, no functions"
@@ -73,12 +74,14 @@ export class RedisSessionStore implements SessionStore {
   readonly keyPrefix: string;
   readonly client: Client;
   readonly #commandTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #logger: Logger;
 
   private constructor(client: Client, options: RedisStoreOptions, logger: Logger) {
     this.client = client;
     this.keyPrefix = options.keyPrefix ?? 'cql:session:';
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 500;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.#logger = logger;
   }
 
@@ -101,7 +104,7 @@ export class RedisSessionStore implements SessionStore {
         connectTimeout: connectTimeoutMs,
         // Start-up fails at once (the caller falls back); a lost connection is retried with backoff.
         reconnectStrategy: (retries, cause) =>
-          connected ? Math.min(50 * 2 ** retries, 2000) : new Error(cause.message, { cause }),
+          connected ? Math.min(50 * 2 ** retries, 1000) : new Error(cause.message, { cause }),
       },
     });
     let lastError = '';
@@ -165,7 +168,14 @@ export class RedisSessionStore implements SessionStore {
     range: VersionRange,
   ): Promise<ConditionalWrite> {
     const [outcome, storedVersion = -1] = await this.#run('set', () =>
-      this.client.setIf(this.key(id), value, ttlSeconds, range.min, range.max),
+      this.client.setIf(
+        this.key(id),
+        value,
+        ttlSeconds,
+        range.min,
+        range.max,
+        range.createdAt ?? '',
+      ),
     );
     return {
       outcome: outcome === 1 ? 'written' : outcome === 2 ? 'identical' : 'conflict',
@@ -173,14 +183,27 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  async quarantine(id: string): Promise<void> {
+  async quarantine(id: string, unreadable?: string): Promise<void> {
     await this.#run('quarantine', () =>
-      this.client.quarantine(this.key(id), this.key(`corrupt:${id}`), QUARANTINE_TTL_SECONDS),
+      this.client.quarantine(
+        this.key(id),
+        this.key(`corrupt:${id}`),
+        QUARANTINE_TTL_SECONDS,
+        unreadable ?? '',
+      ),
     );
   }
 
-  /** Answers when Redis does, within the command deadline. */
+  /** Answers when Redis does; waits up to the connect timeout for a reconnection under way. */
   async ping(): Promise<void> {
+    if (!this.client.isReady && this.client.isOpen) {
+      const abort = AbortSignal.timeout(this.#connectTimeoutMs);
+      try {
+        await once(this.client, 'ready', { signal: abort });
+      } catch (error) {
+        throw new StoreUnavailableError('redis', 'ping', 'not reconnected yet', { cause: error });
+      }
+    }
     await this.#run('ping', () => this.client.ping());
   }
 
