@@ -9,6 +9,7 @@ import { SessionManager } from '../sessions/manager.js';
 import { assertSessionId } from '../sessions/session-id.js';
 import { runChat } from './chat.js';
 import { serve } from './serve.js';
+import { CliError, registerSessionCommands } from './sessions.js';
 
 const program = new Command('cql-agent').description('CQL Agent: assistente de reparos domésticos');
 
@@ -45,11 +46,21 @@ program
     }
   });
 
+registerSessionCommands(program);
+
 try {
   await program.parseAsync();
 } catch (error) {
   // Expected failures are one clear line; anything else keeps its stack.
-  const expected = error instanceof ConfigError || error instanceof SessionError;
-  process.stderr.write(`cql-agent: ${expected ? error.message : (error as Error).stack}\n`);
-  process.exitCode = expected ? 2 : 1;
+  if (error instanceof CliError) {
+    process.stderr.write(`cql-agent: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof ConfigError) {
+    process.stderr.write(`cql-agent: invalid configuration: ${error.problems.join('; ')}\n`);
+    process.exitCode = 2;
+  } else {
+    const expected = error instanceof SessionError;
+    process.stderr.write(`cql-agent: ${expected ? error.message : (error as Error).stack}\n`);
+    process.exitCode = expected ? 2 : 1;
+  }
 }

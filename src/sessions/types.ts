@@ -58,7 +58,11 @@ export interface StoreStatus {
   /** Keys Redis evicted under maxmemory since it started. */
   readonly evictedKeys?: number;
   readonly maxmemoryPolicy?: string;
+  /** 0: no limit. */
+  readonly maxmemoryBytes?: number;
   readonly usedMemoryBytes?: number;
+  readonly keyspaceHits?: number;
+  readonly keyspaceMisses?: number;
 }
 
 export interface SessionStore {

@@ -260,8 +260,28 @@ export class RedisSessionStore implements SessionStore {
       connected: this.connected,
       evictedKeys: Number(field('evicted_keys') ?? 0),
       maxmemoryPolicy: field('maxmemory_policy'),
+      maxmemoryBytes: Number(field('maxmemory') ?? 0),
       usedMemoryBytes: Number(field('used_memory') ?? 0),
+      keyspaceHits: Number(field('keyspace_hits') ?? 0),
+      keyspaceMisses: Number(field('keyspace_misses') ?? 0),
     };
+  }
+
+  /** Deletes every key under the prefix (sessions, quarantined values), with SCAN and UNLINK;
+   * never FLUSHDB. With `dryRun`, only counts them. Returns the keys found. */
+  async purge({ dryRun = false } = {}): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const page = await this.#run('purge', () =>
+        this.client.scan(cursor, { MATCH: `${globEscape(this.keyPrefix)}*`, COUNT: 1000 }),
+      );
+      cursor = page.cursor;
+      found.push(...page.keys);
+      if (!dryRun && page.keys.length > 0)
+        await this.#run('purge', () => this.client.unlink(page.keys));
+    } while (cursor !== '0');
+    return found;
   }
 
   /** Closes within the command deadline, dropping the connection if Redis does not answer. */

@@ -1,0 +1,229 @@
+/** The built `cql-agent` binary, run as a subprocess against a private redis-server. */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SessionManager } from '../src/sessions/manager.js';
+import { testConfig, testResponder } from './support/fixtures.js';
+import { useRedisServer } from './support/redis-fixture.js';
+import { freePort, redisTestOptions } from './support/redis-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'dist/cli/main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
+  const redis = useRedisServer();
+  let cwd: string;
+
+  before(async () => {
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+      },
+    );
+    cwd = await mkdtemp(join(tmpdir(), 'cql-cli-'));
+  });
+  after(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  /** Runs the binary with the configuration of a deployment on the private Redis. */
+  function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '',
+          USE_REDIS: 'true',
+          REDIS_URL: redis.server.url(),
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(killer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  async function seed(ids: string[], ttl = '3600'): Promise<void> {
+    const manager = await SessionManager.create({
+      config: testConfig({ USE_REDIS: 'true', REDIS_URL: redis.server.url(), SESSION_TTL: ttl }),
+      responder: await testResponder(),
+    });
+    for (const id of ids)
+      await manager.withSession(id, (agent) => agent.chat('a torneira está pingando'));
+    await manager.close();
+  }
+
+  it('lists sessions as a table, as JSON lines, and up to a limit', async () => {
+    await run(['sessions', 'purge', '--yes']);
+    await seed(['alpha', 'beta', 'gamma']);
+    const table = await run(['sessions', 'list']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^SESSION\s+STATE\s+ATTEMPT\s+TTL$/m);
+    assert.match(table.stdout, /^alpha\s+waiting_feedback\s+1\s+3\d{3}s$/m);
+    assert.match(table.stdout, /3 session\(s\)/);
+    const json = await run(['sessions', 'list', '--json', '--limit', '2']);
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.equal(lines.length, 2);
+    assert.deepEqual(Object.keys(lines[0]), ['session_id', 'state', 'current_attempt', 'ttl']);
+    assert.equal(
+      (await run(['sessions', 'list', '--limit', '0'])).code,
+      1,
+      'commander refuses a bad limit',
+    );
+  });
+
+  it('shows a session, its TTL, and deletes it; a missing one is exit 1', async () => {
+    await seed(['delta']);
+    const show = await run(['sessions', 'show', 'delta']);
+    assert.equal(show.code, 0);
+    const session = JSON.parse(show.stdout);
+    assert.equal(session.session_id, 'delta');
+    assert.equal(session.conversation_history.length, 2);
+    const ttl = await run(['sessions', 'ttl', 'delta']);
+    assert.ok(Number(ttl.stdout) > 3500, ttl.stdout);
+    assert.equal((await run(['sessions', 'delete', 'delta'])).stdout.trim(), 'deleted delta');
+    for (const command of ['show', 'ttl', 'delete']) {
+      const missing = await run(['sessions', command, 'delta']);
+      assert.equal(missing.code, 1, command);
+      assert.equal(missing.stderr.trim(), 'cql-agent: session "delta" not found');
+    }
+  });
+
+  it('reports stats with states and Redis INFO figures', async () => {
+    const stats = await run(['sessions', 'stats']);
+    assert.equal(stats.code, 0, stats.stderr);
+    for (const label of [
+      'backend           redis',
+      'sessions',
+      'waiting_feedback',
+      'used memory',
+      'maxmemory',
+      'evicted keys',
+      'hit ratio',
+    ]) {
+      assert.ok(stats.stdout.includes(label), label);
+    }
+  });
+
+  it('restores every session with its TTL after export, purge and import, and never sends KEYS', async () => {
+    await run(['sessions', 'purge', '--yes']);
+    await seed(['one', 'two', 'three'], '3600');
+    await seed(['short'], '600');
+    await redis.raw.configResetStat();
+    const file = join(cwd, 'backup.jsonl');
+    const exported = await run(['sessions', 'export', '--out', file]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, /exported 4 session\(s\)/);
+    const before = new Map<string, number>();
+    for await (const keys of redis.raw.scanIterator({ MATCH: 'cql:session:*' })) {
+      for (const key of keys) before.set(key, await redis.raw.ttl(key));
+    }
+    assert.equal(before.size, 4);
+
+    const dry = await run(['sessions', 'purge']);
+    assert.match(dry.stdout, /would delete 4 key\(s\)/);
+    assert.equal(await redis.raw.exists('cql:session:one'), 1, 'nothing deleted without --yes');
+    await redis.raw.set('other-app:key', 'kept');
+    assert.match((await run(['sessions', 'purge', '--yes'])).stdout, /deleted 4 key\(s\)/);
+    assert.equal(await redis.raw.get('other-app:key'), 'kept', 'only keys under the prefix');
+
+    const imported = await run(['sessions', 'import', file]);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stderr, /imported 4, skipped 0 /);
+    for (const [key, ttl] of before) {
+      const now = await redis.raw.ttl(key);
+      assert.ok(Math.abs(now - ttl) <= 2, `${key}: TTL ${ttl} before, ${now} after`);
+    }
+    const again = await run(['sessions', 'import', file]);
+    assert.match(again.stderr, /imported 0, skipped 4 /, 'never over the same or a newer version');
+    const stats = await redis.raw.info('commandstats');
+    assert.doesNotMatch(stats, /cmdstat_keys:/);
+    assert.doesNotMatch(stats, /cmdstat_flushdb:|cmdstat_flushall:/);
+    await redis.raw.del('other-app:key');
+  });
+
+  it('imports the good lines of a file with bad ones, naming each bad line', async () => {
+    const good = (await readFile(join(cwd, 'backup.jsonl'), 'utf8')).split('\n')[0];
+    const file = join(cwd, 'mixed.jsonl');
+    await writeFile(
+      file,
+      `${good}\n{"session_id": "x",\nnot json\n{"session_id":"../bad","ttl":1,"session":{}}\n`,
+    );
+    await run(['sessions', 'purge', '--yes']);
+    const result = await run(['sessions', 'import', file]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /imported 1, skipped 0 .*, expired 0, failed 3/);
+    assert.match(result.stderr, /line 2: not valid JSON/);
+    assert.match(result.stderr, /line 4: session_id missing or invalid/);
+  });
+
+  it('shows no progress bar when its output is not a terminal', async () => {
+    await run(['sessions', 'purge', '--yes']);
+    const pipeline = redis.raw.multi();
+    const template = (await readFile(join(cwd, 'backup.jsonl'), 'utf8')).split('\n')[0] ?? '';
+    const value = JSON.stringify(JSON.parse(template).session);
+    for (let i = 0; i < 1100; i++)
+      pipeline.set(`cql:session:bulk-${i}`, value, { expiration: { type: 'EX', value: 600 } });
+    await pipeline.exec();
+    const exported = await run(['sessions', 'export', '--out', join(cwd, 'bulk.jsonl')]);
+    assert.equal(exported.stderr.trim(), 'exported 1100 session(s)');
+  });
+
+  it('fails with one line and exit 2 for a bad id, a missing file, no Redis, or USE_REDIS=false', async () => {
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['sessions', 'show', '../x'], {}, /Invalid session id "..\/x"/],
+      [
+        ['sessions', 'import', '/no/such/file.jsonl'],
+        {},
+        /cannot read \/no\/such\/file.jsonl: no such file/,
+      ],
+      [
+        ['sessions', 'list'],
+        { REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` },
+        /cannot reach Redis at .*ECONNREFUSED/,
+      ],
+      [
+        ['sessions', 'list'],
+        { REDIS_URL: 'redis://:wrong@127.0.0.1:1/0' },
+        /cannot reach Redis at redis:\/\/:\*\*\*@/,
+      ],
+      [['sessions', 'list'], { USE_REDIS: 'false' }, /set USE_REDIS=true/],
+      [['sessions', 'list'], { SESSION_TTL: 'abc' }, /SESSION_TTL must be a whole number/],
+    ];
+    for (const [args, env, pattern] of cases) {
+      const result = await run(args, env);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, pattern);
+      assert.equal(result.stderr.trim().split('\n').length, 1, 'one line');
+      assert.doesNotMatch(result.stderr, /wrong@/, 'no password');
+    }
+  });
+});
