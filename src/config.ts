@@ -57,6 +57,9 @@ export interface Config {
   readonly sessionMaxBytes: number;
   /** MAX_HISTORY_MESSAGES. @default 100 */
   readonly maxHistoryMessages: number;
+  /** MEMORY_SNAPSHOT_PATH: without Redis, sessions are saved there at shutdown and read back at
+   * start-up. @default none */
+  readonly memorySnapshotPath: string | undefined;
   readonly api: ApiConfig;
   /** The configuration with secrets shown as `***` (also what JSON.stringify and loggers see). */
   toString(): string;
@@ -148,6 +151,7 @@ const envSchema = z.object({
   MEMORY_MAX_SESSIONS: wholeNumber(1, 10000000).default(10000),
   SESSION_MAX_BYTES: wholeNumber(1024, 536870912).default(262144),
   MAX_HISTORY_MESSAGES: wholeNumber(2, 10000).default(100),
+  MEMORY_SNAPSHOT_PATH: z.string().trim().optional(),
   HOST: z
     .string()
     .trim()
@@ -272,6 +276,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     memoryMaxSessions: env.MEMORY_MAX_SESSIONS,
     sessionMaxBytes: env.SESSION_MAX_BYTES,
     maxHistoryMessages: env.MAX_HISTORY_MESSAGES,
+    memorySnapshotPath: env.MEMORY_SNAPSHOT_PATH,
     api: Object.freeze({
       host: env.HOST,
       port: env.PORT,

@@ -339,6 +339,24 @@ describe('HTTP API', () => {
       assert.equal(await store.exists('listed'), true);
     });
 
+    it('export every session as JSON lines, for import', async () => {
+      await chat(app, { message: 'a torneira está pingando', session_id: 'exported' });
+      const { status, headers, text } = await send(app, { url: '/api/v1/export/sessions' });
+      assert.equal(status, 200);
+      assert.match(String(headers['content-type']), /application\/x-ndjson/);
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const mine = lines.find((line) => line.session_id === 'exported');
+      assert.equal(mine.ttl, 3600);
+      assert.equal(mine.session.conversation_history.length, 2);
+      assert.equal(
+        (await send(app, { url: '/api/v1/export/sessions', remoteAddress: '203.0.113.9' })).status,
+        403,
+      );
+    });
+
     it('turn a remote client away before looking at its parameters', async () => {
       for (const url of ['/api/v1/chat/sessions?limit=abc', '/api/v1/sessions/a%20b']) {
         const { status } = await send(app, { url, remoteAddress: '203.0.113.9' });

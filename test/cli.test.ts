@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SessionManager } from '../src/sessions/manager.js';
+import { startApiProcess } from './support/api-process.js';
 import { testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
 import { freePort, redisTestOptions } from './support/redis-server.js';
@@ -195,6 +196,33 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     await pipeline.exec();
     const exported = await run(['sessions', 'export', '--out', join(cwd, 'bulk.jsonl')]);
     assert.equal(exported.stderr.trim(), 'exported 1100 session(s)');
+  });
+
+  it('moves a memory deployment to Redis without losing sessions: snapshot at shutdown, import', async () => {
+    const snapshot = join(cwd, 'memory.jsonl');
+    const env = { USE_REDIS: 'false', MEMORY_SNAPSHOT_PATH: snapshot };
+    const post = (base: string, message: string) =>
+      fetch(`${base}/api/v1/chat/message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message, session_id: 'migrating' }),
+      }).then((response) => response.json() as Promise<{ metadata: { current_attempt: number } }>);
+    const first = await startApiProcess(env);
+    await post(first.base, 'o chuveiro não esquenta');
+    assert.equal(await first.stop('SIGTERM'), 0);
+    const second = await startApiProcess(env);
+    assert.equal(
+      (await post(second.base, 'não')).metadata.current_attempt,
+      2,
+      'memory survived the restart',
+    );
+    assert.equal(await second.stop('SIGTERM'), 0);
+    await run(['sessions', 'purge', '--yes']);
+    const imported = await run(['sessions', 'import', snapshot]);
+    assert.match(imported.stderr, /imported 1,/);
+    const moved = JSON.parse((await redis.raw.get('cql:session:migrating')) ?? '{}');
+    assert.equal(moved.current_attempt, 2);
+    assert.equal(moved.conversation_history.length, 4);
   });
 
   it('fails with one line and exit 2 for a bad id, a missing file, no Redis, or USE_REDIS=false', async () => {

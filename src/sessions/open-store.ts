@@ -2,6 +2,7 @@
  * unreachable at start-up is a logged fallback (`redis_fallback`), never a crash. */
 import type { Config } from '../config.js';
 import { componentLogger, type Logger } from '../logger.js';
+import { SnapshottedMemoryStore } from './snapshot.js';
 import { FailoverStore } from './stores/failover.js';
 import { MemorySessionStore } from './stores/memory.js';
 import { RedisSessionStore } from './stores/redis.js';
@@ -15,6 +16,18 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
       maxSessions: config.memoryMaxSessions,
       logger: componentLogger(logger, 'sessions.memory'),
     });
+  if (!config.useRedis && config.memorySnapshotPath) {
+    const store = new SnapshottedMemoryStore(config.memorySnapshotPath, {
+      maxSessions: config.memoryMaxSessions,
+      logger: componentLogger(logger, 'sessions.memory'),
+    });
+    await store.load({
+      defaultTtl: config.sessionTtl,
+      maxHistoryMessages: config.maxHistoryMessages,
+      maxBytes: config.sessionMaxBytes,
+    });
+    return store;
+  }
   if (!config.useRedis) {
     log.info(
       {

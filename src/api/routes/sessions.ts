@@ -1,7 +1,9 @@
 /** Admin routes over whole sessions, history included. */
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SessionNotFoundError } from '../../sessions/errors.js';
+import { exportSessions } from '../../sessions/transfer.js';
 import type { RouteDeps } from '../deps.js';
 import { agentState, errorBody, sessionParams } from '../schemas.js';
 
@@ -26,6 +28,25 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
   app,
   { manager, adminOnly },
 ) => {
+  app.get(
+    '/api/v1/export/sessions',
+    {
+      onRequest: adminOnly,
+      schema: {
+        tags: ['admin'],
+        security: [{ bearer: [] }],
+        summary:
+          'Every session with its TTL, as JSON lines, what `cql-agent sessions import` reads (admin)',
+      },
+    },
+    async (_request, reply) => {
+      const lines = async function* () {
+        for await (const line of exportSessions(manager.store)) yield `${JSON.stringify(line)}\n`;
+      };
+      return reply.type('application/x-ndjson').send(Readable.from(lines()));
+    },
+  );
+
   const schema = {
     tags: ['admin'],
     security: [{ bearer: [] }],
