@@ -1,0 +1,151 @@
+/**
+ * The deployment files, checked without a Docker engine (there is none on this machine):
+ * `docker-compose config` validates the compose file; the Redis command line and the image's
+ * HEALTHCHECK command are run here as the containers would run them.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@redis/client';
+import { parse } from 'yaml';
+import { startApiProcess } from './support/api-process.js';
+import { freePort, redisTestOptions } from './support/redis-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+function composeOptions(): { skip?: string } {
+  if (spawnSync('sh', ['-c', 'command -v docker-compose']).status === 0) return {};
+  if (process.env.REQUIRE_REDIS === '1')
+    throw new Error('REQUIRE_REDIS=1 but docker-compose is not installed');
+  return { skip: 'docker-compose not installed (apt-get install docker-compose)' };
+}
+
+interface Compose {
+  services: Record<string, Record<string, unknown> & { environment?: Record<string, string> }>;
+  volumes: Record<string, unknown>;
+}
+
+function composeConfig(env: Record<string, string>): Compose {
+  const out = execFileSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], {
+    env: { PATH: process.env.PATH ?? '', COMPOSE_PROJECT_NAME: 'cql-agent', ...env },
+    encoding: 'utf8',
+  });
+  return parse(out) as Compose;
+}
+
+describe('docker-compose.yml', composeOptions(), () => {
+  it('is valid and describes the documented services', () => {
+    const config = composeConfig({ REDIS_PASSWORD: 'compose-secret' });
+    const redis = config.services.redis ?? {};
+    const api = config.services.api ?? {};
+    assert.equal(redis.image, 'redis:7-alpine');
+    assert.equal(redis.container_name, 'repair-agent-redis');
+    assert.deepEqual(redis.volumes, ['redis_data:/data:rw']);
+    assert.ok(config.volumes.redis_data !== undefined, 'a named volume');
+    assert.ok((redis.healthcheck as { test: string[] }).test.join(' ').includes('ping'));
+    assert.equal(api.container_name, 'repair-agent-api');
+    assert.deepEqual(api.depends_on, { redis: { condition: 'service_healthy' } });
+    assert.equal(api.environment?.USE_REDIS, 'true');
+    assert.equal(api.environment?.REDIS_URL, 'redis://redis:6379/0');
+    assert.equal(api.environment?.REDIS_PASSWORD, 'compose-secret');
+    assert.deepEqual(api.ports, [{ published: 5000, target: 5000 }]);
+  });
+
+  for (const password of ['', 'compose-secret']) {
+    it(
+      `starts Redis as documented ${password ? 'with' : 'without'} REDIS_PASSWORD`,
+      redisTestOptions(),
+      async () => {
+        const command =
+          (composeConfig({ REDIS_PASSWORD: password }).services.redis?.command as string[]) ?? [];
+        assert.deepEqual(command.slice(0, 2), ['sh', '-c']);
+        // The container's shell, with compose's $$ escapes undone; on a private port and folder here.
+        const line = `${(command[2] ?? '').replaceAll('$$', '$')} --port "$PORT" --dir "$DIR" --save ''`;
+        const port = await freePort();
+        const dir = mkdtempSync(join(tmpdir(), 'cql-compose-'));
+        const child = spawn('sh', ['-c', line], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            REDIS_PASSWORD: password,
+            PORT: String(port),
+            DIR: dir,
+          },
+          stdio: 'ignore',
+        });
+        try {
+          let client = createClient({
+            url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
+          });
+          for (let i = 0; i < 100 && !client.isReady; i++) {
+            try {
+              await client.connect();
+            } catch {
+              client = createClient({
+                url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
+              });
+              await sleep(50);
+            }
+          }
+          assert.equal(await client.ping(), 'PONG');
+          assert.deepEqual(await client.configGet('appendonly'), { appendonly: 'yes' });
+          assert.deepEqual(await client.configGet('maxmemory-policy'), {
+            'maxmemory-policy': 'allkeys-lru',
+          });
+          assert.deepEqual(await client.configGet('maxmemory'), {
+            maxmemory: String(256 * 1024 * 1024),
+          });
+          await client.close();
+          if (password) {
+            const anonymous = createClient({
+              url: `redis://127.0.0.1:${port}`,
+              socket: { reconnectStrategy: false },
+            });
+            anonymous.on('error', () => {});
+            await assert.rejects(anonymous.connect(), /NOAUTH|WRONGPASS/);
+          }
+        } finally {
+          child.kill('SIGTERM');
+          await new Promise((resolve) => child.once('exit', resolve));
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
+  }
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('builds in two stages and runs production dependencies only, as a non-root user', () => {
+    assert.equal(dockerfile.match(/^FROM /gm)?.length, 2);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    assert.match(runtime, /npm ci --omit=dev/);
+    assert.match(runtime, /COPY --from=build \/app\/dist/);
+    assert.match(runtime, /^USER node$/m);
+    assert.match(runtime, /^CMD \["node", "dist\/cli\/main.js", "serve"\]$/m);
+    assert.match(read('.dockerignore'), /^node_modules$/m);
+  });
+
+  it('has a HEALTHCHECK command that passes on a running API and fails without one', async () => {
+    const script = /HEALTHCHECK[^\n]*\\\n\s*CMD \["node", "-e", "(.*)"\]/.exec(dockerfile)?.[1];
+    assert.ok(script, 'a node -e HEALTHCHECK');
+    const check = (port: string) =>
+      spawnSync(process.execPath, ['-e', script.replaceAll('\\"', '"')], {
+        env: { PORT: port },
+        timeout: 10000,
+      }).status;
+    const api = await startApiProcess({}, { quiet: true });
+    try {
+      assert.equal(check(new URL(api.base).port), 0);
+    } finally {
+      await api.stop();
+    }
+    assert.equal(check(String(await freePort())), 1);
+  });
+});
