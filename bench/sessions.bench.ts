@@ -14,44 +14,14 @@ import * as scripts from '../src/sessions/stores/redis-scripts.js';
 import type { SessionStore } from '../src/sessions/types.js';
 import { testResponder } from '../test/support/fixtures.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { measure } from './measure.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 3000);
 const LIST_SAMPLES = Number(process.env.BENCH_LIST_SAMPLES ?? 500);
 const TTL = 3600;
 
-type Timed = () => Promise<unknown>;
 // biome-ignore lint/complexity/noBannedTypes: the client's own defaults for "no modules, no functions"
 type RawClient = RedisClientType<{}, {}, typeof scripts>;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-interface Stat {
-  p50: number;
-  p99: number;
-}
-
-/** Runs the operations in turn, interleaved so that machine noise hits them alike. */
-async function measure<T extends Timed[]>(
-  samples: number,
-  operations: [...T],
-): Promise<{ [K in keyof T]: Stat }> {
-  const times: number[][] = operations.map(() => []);
-  for (let i = 0; i < samples + samples / 10; i++) {
-    for (let j = 0; j < operations.length; j++) {
-      const k = (i + j) % operations.length;
-      const start = process.hrtime.bigint();
-      await (operations[k] as Timed)();
-      const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-      if (i >= samples / 10) times[k]?.push(elapsed);
-    }
-  }
-  return times.map((t) => {
-    const sorted = t.sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-  }) as { [K in keyof T]: Stat };
-}
 
 /** An agent with a 20-message conversation: ten repair turns. */
 async function conversation(): Promise<RepairAgent> {
