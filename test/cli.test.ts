@@ -40,7 +40,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
   });
 
   /** Runs the binary with the configuration of a deployment on the private Redis. */
-  function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], {
         cwd,
@@ -50,15 +50,16 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
           REDIS_URL: redis.server.url(),
           ...env,
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+      child.stdin?.end(input);
       const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk) => {
+      child.stdout?.on('data', (chunk) => {
         stdout += chunk;
       });
-      child.stderr.on('data', (chunk) => {
+      child.stderr?.on('data', (chunk) => {
         stderr += chunk;
       });
       child.on('error', reject);
@@ -78,6 +79,45 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
       await manager.withSession(id, (agent) => agent.chat('a torneira está pingando'));
     await manager.close();
   }
+
+  it('chat: continues a conversation in a second run', async () => {
+    const first = await run(['chat', '--session', 'bin-chat'], {}, 'a pia está entupida\nsair\n');
+    assert.equal(first.code, 0, first.stderr);
+    const second = await run(['chat', '--session', 'bin-chat'], {}, 'não\nsair\n');
+    assert.match(second.stdout, /tentativa 2 de 3/);
+  });
+
+  it('serve: answers on its port and stops on SIGTERM with exit 0', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? '',
+        USE_REDIS: 'true',
+        REDIS_URL: redis.server.url(),
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      let health: { session_store?: { backend: string } } = {};
+      for (let i = 0; i < 100 && health.session_store === undefined; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.json() as Promise<typeof health>,
+          async () => {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            return {};
+          },
+        );
+      }
+      assert.equal(health.session_store?.backend, 'redis');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
 
   it('lists sessions as a table, as JSON lines, and up to a limit', async () => {
     await run(['sessions', 'purge', '--yes']);
