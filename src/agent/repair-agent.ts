@@ -64,11 +64,17 @@ export class RepairAgent {
     snapshot: AgentSnapshot,
     options: Pick<RepairAgentOptions, 'responder' | 'now'>,
   ): RepairAgent {
-    const agent = new RepairAgent({ ...options, ...snapshot });
+    const agent = new RepairAgent({
+      responder: options.responder,
+      now: options.now,
+      maxAttempts: snapshot.maxAttempts,
+      useRag: snapshot.useRag,
+      useWebSearch: snapshot.useWebSearch,
+    });
     agent.#state = snapshot.state;
     agent.#currentAttempt = snapshot.currentAttempt;
     agent.#problem = snapshot.problem;
-    agent.#history = [...snapshot.history];
+    agent.#history = snapshot.history.slice();
     return agent;
   }
 
