@@ -12,7 +12,7 @@ import { openStore } from '../src/sessions/open-store.js';
 import { FailoverStore } from '../src/sessions/stores/failover.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
-import { startProxy } from './support/tcp-proxy.js';
+import { startProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 async function managerOn(url: string, env: Record<string, string> = {}) {
   const logs = captureLogs('info');
@@ -42,6 +42,24 @@ async function until(
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/** A manager whose path to a private Redis goes through a proxy the test can cut. */
+async function behindProxy(
+  test: (
+    parts: Awaited<ReturnType<typeof managerOn>> & { proxy: TcpProxy; server: RedisServer },
+  ) => Promise<void>,
+): Promise<void> {
+  const server = await startRedisServer();
+  const proxy = await startProxy(server.port);
+  const parts = await managerOn(`redis://127.0.0.1:${proxy.port}/0`);
+  try {
+    await test({ ...parts, proxy, server });
+  } finally {
+    await parts.manager.close();
+    await proxy.close();
+    await server.stop();
   }
 }
 
@@ -134,46 +152,39 @@ describe('failover while running', redisTestOptions(), () => {
     }
   });
 
-  it('on recovery lets a newer version in Redis win, counts the conflict, and keeps deletions', async () => {
-    const server = await startRedisServer();
-    const proxy = await startProxy(server.port);
-    const { manager, logs } = await managerOn(`redis://127.0.0.1:${proxy.port}/0`);
-    const other = await managerOn(server.url()); // another instance, still reaching Redis
-    try {
-      await turn(manager, 'contested', 'a torneira está pingando');
-      await turn(manager, 'doomed', 'a pia está entupida');
-      proxy.cut();
-      await turn(manager, 'contested', 'não'); // version 2, in memory only
-      assert.equal(await manager.deleteSession('doomed'), true);
-      for (const message of ['não', 'não', 'sim']) await turn(other.manager, 'contested', message); // version 4
-      proxy.restore();
-      await until(() => manager.backend === 'redis', 'recovery through the proxy');
-      const recovered = logs.records().find((r) => r.event_type === 'redis_recovered');
-      assert.equal(recovered?.conflicts, 1);
-      assert.equal(recovered?.deleted, 1);
-      const conflict = logs.records().find((r) => r.event_type === 'session_conflict');
-      assert.equal(conflict?.session_id, 'contested');
-      const contested = await manager.getSession('contested');
-      assert.equal(contested?.record.version, 4, 'the higher version won');
-      assert.equal(contested?.record.state, 'resolved');
-      assert.equal(
-        await other.manager.getAgent('doomed'),
-        null,
-        'deleted during the outage, still deleted',
-      );
-    } finally {
-      await manager.close();
-      await other.manager.close();
-      await proxy.close();
-      await server.stop();
-    }
-  });
+  it('on recovery lets a newer version in Redis win, counts the conflict, and keeps deletions', () =>
+    behindProxy(async ({ manager, logs, proxy, server }) => {
+      const other = await managerOn(server.url()); // another instance, still reaching Redis
+      try {
+        await turn(manager, 'contested', 'a torneira está pingando');
+        await turn(manager, 'doomed', 'a pia está entupida');
+        proxy.cut();
+        await turn(manager, 'contested', 'não'); // version 2, in memory only
+        assert.equal(await manager.deleteSession('doomed'), true);
+        for (const message of ['não', 'não', 'sim'])
+          await turn(other.manager, 'contested', message); // version 4
+        proxy.restore();
+        await until(() => manager.backend === 'redis', 'recovery through the proxy');
+        const recovered = logs.records().find((r) => r.event_type === 'redis_recovered');
+        assert.equal(recovered?.conflicts, 1);
+        assert.equal(recovered?.deleted, 1);
+        const conflict = logs.records().find((r) => r.event_type === 'session_conflict');
+        assert.equal(conflict?.session_id, 'contested');
+        const contested = await manager.getSession('contested');
+        assert.equal(contested?.record.version, 4, 'the higher version won');
+        assert.equal(contested?.record.state, 'resolved');
+        assert.equal(
+          await other.manager.getAgent('doomed'),
+          null,
+          'deleted during the outage, still deleted',
+        );
+      } finally {
+        await other.manager.close();
+      }
+    }));
 
-  it('keeps a delete made as the outage begins, and a session deleted then created again', async () => {
-    const server = await startRedisServer();
-    const proxy = await startProxy(server.port);
-    const { manager } = await managerOn(`redis://127.0.0.1:${proxy.port}/0`);
-    try {
+  it('keeps a delete made as the outage begins, and a session deleted then created again', () =>
+    behindProxy(async ({ manager, proxy, server }) => {
       await turn(manager, 'gone', 'a torneira está pingando');
       await turn(manager, 'reborn', 'a torneira está pingando');
       await turn(manager, 'reborn', 'não');
@@ -189,18 +200,10 @@ describe('failover while running', redisTestOptions(), () => {
       const reborn = await manager.getSession('reborn');
       assert.equal(reborn?.record.version, 1, 'the new session, not the deleted one');
       assert.match(reborn?.record.problem ?? '', /geladeira/);
-    } finally {
-      await manager.close();
-      await proxy.close();
-      await server.stop();
-    }
-  });
+    }));
 
-  it('writes back on close what only memory holds, when Redis is back', async () => {
-    const server = await startRedisServer();
-    const proxy = await startProxy(server.port);
-    const { manager, logs } = await managerOn(`redis://127.0.0.1:${proxy.port}/0`);
-    try {
+  it('writes back on close what only memory holds, when Redis is back', () =>
+    behindProxy(async ({ manager, logs, proxy, server }) => {
       await turn(manager, 'closing', 'a torneira está pingando');
       proxy.cut();
       await turn(manager, 'closing', 'não');
@@ -208,17 +211,10 @@ describe('failover while running', redisTestOptions(), () => {
       await manager.close(); // before the probe's first pause is over
       assert.equal(await storedHistory(server.url(), 'cql:session:closing'), 4);
       assert.ok(!logs.records().some((r) => r.event_type === 'sessions_not_written_back'));
-    } finally {
-      await proxy.close();
-      await server.stop();
-    }
-  });
+    }));
 
-  it('says on close how many changes could not be written back while Redis is away', async () => {
-    const server = await startRedisServer();
-    const proxy = await startProxy(server.port);
-    const { manager, logs } = await managerOn(`redis://127.0.0.1:${proxy.port}/0`);
-    try {
+  it('says on close how many changes could not be written back while Redis is away', () =>
+    behindProxy(async ({ manager, logs, proxy }) => {
       await turn(manager, 'stranded', 'a torneira está pingando');
       proxy.cut();
       await turn(manager, 'stranded', 'não');
@@ -226,11 +222,7 @@ describe('failover while running', redisTestOptions(), () => {
       const line = logs.records().find((r) => r.event_type === 'sessions_not_written_back');
       assert.equal(line?.level, 'WARNING');
       assert.equal(line?.changed, 1);
-    } finally {
-      await proxy.close();
-      await server.stop();
-    }
-  });
+    }));
 
   it('starts on memory when Redis is down at start-up, and moves to Redis when it comes up', async () => {
     const server = await startRedisServer();
