@@ -66,6 +66,9 @@ try {
   const ours = await manager(DB.single);
   await ours.updateAgent('bench', await conversation());
   const payload = (await ours.store.get('bench')) ?? '';
+  // The raw compare-and-set writes each time: two values of the same size, in turn.
+  const payloads = [payload, payload.replace('"use_rag":true', '"use_rag":fals')];
+  let turn = 0;
   const session = JSON.parse(payload) as SessionData;
   const agent = await ours.getOrCreateAgent('bench');
   await peer.set('bench', session);
@@ -84,7 +87,8 @@ try {
     () => ours.updateAgent('bench', agent),
     () => peer.set('bench', session),
     () => raw.set('raw:bench', payload, { expiration: { type: 'EX', value: TTL } }),
-    () => raw.setIf('raw:bench', payload, TTL, 0, Number.MAX_SAFE_INTEGER, ''),
+    () =>
+      raw.setIf('raw:bench', payloads[turn++ % 2] ?? payload, TTL, 0, Number.MAX_SAFE_INTEGER, ''),
     () => ours.getOrCreateAgent('bench'),
     () => peer.get('bench'),
     () => raw.get('raw:bench'),

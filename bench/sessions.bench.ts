@@ -68,12 +68,16 @@ async function benchBackend(
   const rows: Row[] = [];
   if (raw) {
     const key = 'cql:session:raw-bench';
+    // The raw compare-and-set writes each time: two values of the same size, in turn.
+    const payloads = [payload, payload.replace('"use_rag":true', '"use_rag":fals')];
+    let turn = 0;
     await raw.save.set(key, payload, { expiration: { type: 'EX', value: TTL } });
     const [save, rawSet, rawCas, load, rawGet] = await measure(SAMPLES, [
       () => manager.updateAgent('bench-save', agent),
       () => raw.save.set(key, payload, { expiration: { type: 'EX', value: TTL } }),
       // The same compare-and-set a save performs (EVALSHA of the store's script).
-      () => raw.save.setIf(key, payload, TTL, 0, Number.MAX_SAFE_INTEGER, ''),
+      () =>
+        raw.save.setIf(key, payloads[turn++ % 2] ?? payload, TTL, 0, Number.MAX_SAFE_INTEGER, ''),
       () => manager.getOrCreateAgent('bench-save'),
       () => raw.save.get(key),
     ]);

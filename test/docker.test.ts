@@ -55,6 +55,19 @@ describe('docker-compose.yml', composeOptions(), () => {
     assert.equal(api.environment?.REDIS_URL, 'redis://redis:6379/0');
     assert.equal(api.environment?.REDIS_PASSWORD, 'compose-secret');
     assert.deepEqual(api.ports, [{ published: 5000, target: 5000 }]);
+    const notForCompose = [
+      'REDIS_HOST',
+      'REDIS_PORT',
+      'REDIS_DB',
+      'HOST',
+      'PORT',
+      'MEMORY_SNAPSHOT_PATH',
+      'COMPOSE_PROJECT_NAME',
+    ];
+    const variables = [...read('.env.example').matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1] ?? '');
+    for (const name of variables.filter((v) => !notForCompose.includes(v))) {
+      assert.ok(name in (api.environment ?? {}), `${name} reaches the api service`);
+    }
   });
 
   for (const password of ['', 'compose-secret']) {

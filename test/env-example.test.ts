@@ -14,7 +14,11 @@ describe('.env.example', () => {
     assert.ok(read.length >= 20, `${read.length} variables found in config.ts`);
     for (const name of read) {
       assert.ok(name !== undefined && name in example, `${name} is in .env.example`);
-      assert.match(text, new RegExp(`#[^\\n]*\\n(#[^\\n]*\\n)*${name}=|\\n${name}=`), name);
+      assert.match(
+        text,
+        new RegExp(`# [^\\n]+\\n${name}=`),
+        `${name} has a comment right above it`,
+      );
     }
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `cql-agent` command line. Configuration comes from the environment and `.env`. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { asyncStdout, createLogger } from '../logger.js';
@@ -12,6 +12,9 @@ import { serve } from './serve.js';
 import { CliError, registerSessionCommands } from './sessions.js';
 
 const program = new Command('cql-agent').description('CQL Agent: assistente de reparos domésticos');
+// Usage errors (commander has printed them) exit 2 like the others; set before the subcommands,
+// which inherit it.
+program.exitOverride();
 
 program
   .command('serve')
@@ -47,12 +50,19 @@ program
   });
 
 registerSessionCommands(program);
+// `cql-agent sessions export | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   await program.parseAsync();
 } catch (error) {
   // Expected failures are one clear line; anything else keeps its stack.
-  if (error instanceof CliError) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof CliError) {
     process.stderr.write(`cql-agent: ${error.message}\n`);
     process.exitCode = error.exitCode;
   } else if (error instanceof ConfigError) {

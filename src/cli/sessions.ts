@@ -4,13 +4,14 @@
  * Redis is unreachable) and never send KEYS or FLUSHDB.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { decodeSession, type SessionRecord } from '../sessions/codec.js';
 import { SessionManager } from '../sessions/manager.js';
 import { assertSessionId } from '../sessions/session-id.js';
 import { RedisSessionStore } from '../sessions/stores/redis.js';
@@ -83,6 +84,17 @@ const sessionIdArgument = (value: string) => {
   return value;
 };
 
+/** A file stream, once it is open (a bad path is a CliError, not an unhandled 'error'). */
+async function openForWriting(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new CliError(`cannot write ${path}: ${(error as Error).message}`, 2);
+  }
+  return stream;
+}
+
 async function writeLine(out: NodeJS.WritableStream, line: string): Promise<void> {
   if (!out.write(`${line}\n`)) await once(out, 'drain');
 }
@@ -142,12 +154,19 @@ export function registerSessionCommands(program: Command): void {
     .argument('<id>', 'session id', sessionIdArgument)
     .description('the whole session, history included, with its TTL')
     .action((id: string) =>
-      withRedis(async ({ manager }) => {
-        const found = await manager.getSession(id);
-        if (found === null) throw new CliError(`session "${id}" not found`);
+      withRedis(async ({ store }) => {
+        // Read only: an unreadable value is reported, not moved aside as a request would.
+        const [raw, ttl] = await Promise.all([store.get(id), store.ttl(id)]);
+        if (raw === null) throw new CliError(`session "${id}" not found`);
+        let record: SessionRecord;
+        try {
+          record = decodeSession(id, raw);
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
         await writeLine(
           process.stdout,
-          JSON.stringify({ session_id: id, ttl: found.ttl, ...found.record }, null, 2),
+          JSON.stringify({ session_id: id, ttl, ...record }, null, 2),
         );
       }),
     );
@@ -201,57 +220,71 @@ export function registerSessionCommands(program: Command): void {
 
   sessions
     .command('export')
-    .description('every session and its remaining TTL, as JSON lines')
+    .description('every session and its expiry, as JSON lines')
     .option('--out <file>', 'write to this file instead of standard output')
     .action((options: { out?: string }) =>
       withRedis(async ({ store }) => {
-        const out = options.out ? createWriteStream(options.out) : process.stdout;
-        const bar = progress((await store.purge({ dryRun: true })).length);
-        let count = 0;
-        const corrupt: string[] = [];
-        for await (const line of exportSessions(store, (id) => corrupt.push(id))) {
-          await writeLine(out, JSON.stringify(line));
-          count++;
-          bar?.update(count);
+        // A file is written under a temporary name and renamed once complete: a failed export
+        // never leaves a file that looks like a whole backup.
+        const temporary = options.out ? `${options.out}.${process.pid}.tmp` : undefined;
+        const out = temporary ? await openForWriting(temporary) : process.stdout;
+        try {
+          const bar = process.stderr.isTTY
+            ? progress((await store.purge({ dryRun: true })).length)
+            : undefined;
+          let count = 0;
+          const corrupt: string[] = [];
+          for await (const line of exportSessions(store, (id) => corrupt.push(id))) {
+            await writeLine(out, JSON.stringify(line));
+            count++;
+            bar?.update(count);
+          }
+          bar?.stop();
+          if (temporary && options.out) {
+            out.end();
+            await once(out, 'finish');
+            await rename(temporary, options.out);
+          }
+          const skipped =
+            corrupt.length > 0
+              ? `; ${corrupt.length} unreadable skipped: ${corrupt.slice(0, 5).join(', ')}`
+              : '';
+          process.stderr.write(`exported ${count} session(s)${skipped}\n`);
+        } finally {
+          if (temporary) await rm(temporary, { force: true });
         }
-        bar?.stop();
-        if (options.out) {
-          (out as NodeJS.WritableStream).end();
-          await once(out, 'finish');
-        }
-        const skipped =
-          corrupt.length > 0
-            ? `; ${corrupt.length} unreadable skipped: ${corrupt.slice(0, 5).join(', ')}`
-            : '';
-        process.stderr.write(`exported ${count} session(s)${skipped}\n`);
       }),
     );
 
   sessions
     .command('import')
-    .argument('<file>', 'JSON lines written by export')
-    .description('write the sessions back with their TTLs, never over a newer version')
+    .argument('<file>', 'JSON lines written by export; - for standard input')
+    .description('write the sessions back with their expiry, never over one updated later')
     .action((file: string) =>
       withRedis(async ({ store, config }) => {
-        await access(file).catch(() => {
-          throw new CliError(`cannot read ${file}: no such file`, 2);
+        const lines = async () => {
+          if (file === '-') return createInterface({ input: process.stdin });
+          const info = await stat(file).catch(() => {
+            throw new CliError(`cannot read ${file}: no such file`, 2);
+          });
+          if (!info.isFile()) throw new CliError(`cannot read ${file}: not a file`, 2);
+          return createInterface({ input: createReadStream(file) });
+        };
+        let bar: SingleBar | undefined;
+        if (file !== '-' && process.stderr.isTTY) {
+          let total = 0;
+          for await (const _ of await lines()) total++;
+          bar = progress(total);
+        }
+        const report = await importSessions(store, await lines(), {
+          defaultTtl: config.sessionTtl,
+          maxHistoryMessages: config.maxHistoryMessages,
+          maxBytes: config.sessionMaxBytes,
+          onProgress: (done) => bar?.update(done),
         });
-        let total = 0;
-        for await (const _ of createInterface({ input: createReadStream(file) })) total++;
-        const bar = progress(total);
-        const report = await importSessions(
-          store,
-          createInterface({ input: createReadStream(file) }),
-          {
-            defaultTtl: config.sessionTtl,
-            maxHistoryMessages: config.maxHistoryMessages,
-            maxBytes: config.sessionMaxBytes,
-            onProgress: (done) => bar?.update(done),
-          },
-        );
         bar?.stop();
         process.stderr.write(
-          `imported ${report.imported}, skipped ${report.skipped} (same or newer version stored), ` +
+          `imported ${report.imported}, skipped ${report.skipped} (updated later in the store), ` +
             `expired ${report.expired}, failed ${report.failed.length}\n`,
         );
         for (const { line, reason } of report.failed.slice(0, 20))

@@ -2,12 +2,15 @@
  * A memory store that survives restarts: its sessions are written to MEMORY_SNAPSHOT_PATH (the
  * export format, JSON lines) when it closes, and read back when it opens. The same file can be
  * imported into Redis with `cql-agent sessions import`, which moves a deployment from memory to
- * Redis without losing its sessions.
+ * Redis without losing its sessions. What changed after the last clean shutdown (a crash) is not
+ * in the file.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, existsSync } from 'node:fs';
+import { access, rename, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config.js';
 import { MemorySessionStore, type MemoryStoreOptions } from './stores/memory.js';
 import { exportSessions, type ImportOptions, importSessions } from './transfer.js';
 
@@ -21,8 +24,16 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
     this.#logger = options.logger;
   }
 
-  /** Reads the snapshot, if there is one. */
+  /** Checks that the snapshot can be written (a bad path fails now, not at shutdown), then reads
+   * it, if there is one. */
   async load(options: ImportOptions): Promise<void> {
+    try {
+      await access(dirname(resolve(this.#path)), constants.W_OK);
+    } catch (error) {
+      throw new ConfigError([
+        `MEMORY_SNAPSHOT_PATH ${JSON.stringify(this.#path)}: its folder cannot be written (${(error as Error).message})`,
+      ]);
+    }
     if (!existsSync(this.#path)) return;
     const report = await importSessions(
       this,
@@ -42,15 +53,26 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
 
   /** Writes the snapshot (atomically: a temporary file, then a rename), then closes. */
   override async close(): Promise<void> {
-    const lines: string[] = [];
-    for await (const line of exportSessions(this)) lines.push(JSON.stringify(line));
-    const temporary = `${this.#path}.tmp`;
-    await writeFile(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-    await rename(temporary, this.#path);
-    this.#logger.info(
-      { event_type: 'memory_snapshot_saved', path: this.#path, sessions: lines.length },
-      'Sessões em memória gravadas no snapshot',
-    );
+    try {
+      const lines: string[] = [];
+      for await (const line of exportSessions(this)) lines.push(JSON.stringify(line));
+      const temporary = `${this.#path}.tmp`;
+      await writeFile(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+      await rename(temporary, this.#path);
+      this.#logger.info(
+        { event_type: 'memory_snapshot_saved', path: this.#path, sessions: lines.length },
+        'Sessões em memória gravadas no snapshot',
+      );
+    } catch (error) {
+      this.#logger.error(
+        {
+          event_type: 'memory_snapshot_failed',
+          path: this.#path,
+          reason: (error as Error).message,
+        },
+        'Não foi possível gravar o snapshot das sessões em memória',
+      );
+    }
     await super.close();
   }
 }

@@ -1,9 +1,11 @@
 /**
- * Export and import of sessions as JSON lines, one session per line with its remaining TTL:
- * backups, restores, and the move from memory to Redis. An import never overwrites a newer
- * version of a session, and a bad line is reported by number while the others still import.
+ * Export and import of sessions as JSON lines, one session per line with its expiry: backups,
+ * restores, and the move from memory to Redis. An import never overwrites a session that was
+ * updated later than the imported one (whether it is the same conversation or a new one under the
+ * same id), keeps the original expiry time, and reports a bad line by number while the others
+ * still import.
  */
-import { decodeSession, encodeSession, type SessionRecord } from './codec.js';
+import { decodeSession, encodeSession, type SessionRecord, storedStamp } from './codec.js';
 import { SessionCorruptError } from './errors.js';
 import { isValidSessionId } from './session-id.js';
 import type { SessionStore } from './types.js';
@@ -13,14 +15,16 @@ export interface ExportedSession {
   session_id: string;
   /** Remaining seconds when exported; null for a session without expiry. */
   ttl: number | null;
+  /** When the session expires (ISO 8601); what an import goes by. null: no expiry. */
+  expires_at: string | null;
   session: SessionRecord;
 }
 
 export interface ImportReport {
   imported: number;
-  /** Already stored in the same or a newer version. */
+  /** A session updated as late or later is already stored. */
   skipped: number;
-  /** Expired (TTL 0) when exported. */
+  /** Past its expiry time. */
   expired: number;
   failed: Array<{ line: number; reason: string }>;
 }
@@ -33,13 +37,13 @@ export async function* exportSessions(
   let cursor: string | undefined;
   do {
     const page = await store.list({ cursor, limit: 500 });
+    const now = Date.now();
     for (const entry of page.entries) {
       try {
-        yield {
-          session_id: entry.id,
-          ttl: entry.ttl,
-          session: decodeSession(entry.id, entry.value),
-        };
+        const session = decodeSession(entry.id, entry.value);
+        const expires_at =
+          entry.ttl === null ? null : new Date(now + entry.ttl * 1000).toISOString();
+        yield { session_id: entry.id, ttl: entry.ttl, expires_at, session };
       } catch (error) {
         if (!(error instanceof SessionCorruptError)) throw error;
         onCorrupt(entry.id, error.message);
@@ -49,7 +53,14 @@ export async function* exportSessions(
   } while (cursor !== undefined);
 }
 
-function parseLine(text: string): ExportedSession {
+interface ParsedLine {
+  sessionId: string;
+  /** Seconds left now; null: no expiry known. */
+  ttl: number | null;
+  session: SessionRecord;
+}
+
+function parseLine(text: string, now: number): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,16 +70,25 @@ function parseLine(text: string): ExportedSession {
   const line = value as Partial<ExportedSession> | null;
   if (typeof line !== 'object' || line === null) throw new Error('not a JSON object');
   if (!isValidSessionId(line.session_id)) throw new Error('session_id missing or invalid');
-  if (line.ttl !== null && !(Number.isSafeInteger(line.ttl) && (line.ttl as number) >= 0)) {
+  let ttl: number | null;
+  if (typeof line.expires_at === 'string') {
+    const at = Date.parse(line.expires_at);
+    if (Number.isNaN(at)) throw new Error('expires_at is not a date');
+    ttl = Math.max(0, Math.ceil((at - now) / 1000));
+  } else if (line.ttl === null || line.ttl === undefined) {
+    ttl = null;
+  } else if (Number.isSafeInteger(line.ttl) && line.ttl >= 0) {
+    ttl = line.ttl;
+  } else {
     throw new Error('ttl must be a whole number of seconds or null');
   }
   // Validated like a stored value: the same rules, the same messages.
   const session = decodeSession(line.session_id, JSON.stringify(line.session ?? null));
-  return { session_id: line.session_id, ttl: line.ttl ?? null, session };
+  return { sessionId: line.session_id, ttl, session };
 }
 
 export interface ImportOptions {
-  /** TTL for sessions exported without one. */
+  /** TTL for sessions exported without an expiry (written by hand: every save sets one). */
   defaultTtl: number;
   maxHistoryMessages: number;
   maxBytes: number;
@@ -76,7 +96,28 @@ export interface ImportOptions {
   onProgress?: (done: number) => void;
 }
 
-/** Writes each line's session unless the store holds the same or a newer version. */
+/** Writes one session unless the store holds one updated as late or later. */
+async function importOne(
+  store: SessionStore,
+  line: ParsedLine,
+  json: string,
+  ttl: number,
+): Promise<boolean> {
+  const current = await store.get(line.sessionId);
+  const stamp = storedStamp(current);
+  if (current !== null && stamp.version >= 0) {
+    const stored = decodeSession(line.sessionId, current);
+    if (stored.updated_at >= line.session.updated_at) return false;
+  }
+  // Over exactly what was read (or nothing, or an unreadable value): a write meanwhile wins.
+  const write = await store.setIf(line.sessionId, json, ttl, {
+    min: stamp.version,
+    max: stamp.version,
+    createdAt: stamp.createdAt ?? undefined,
+  });
+  return write.outcome === 'written';
+}
+
 export async function importSessions(
   store: SessionStore,
   lines: AsyncIterable<string>,
@@ -88,18 +129,14 @@ export async function importSessions(
     number++;
     if (text.trim() === '') continue;
     try {
-      const { session_id, ttl, session } = parseLine(text);
-      if (ttl === 0) {
+      const line = parseLine(text, Date.now());
+      if (line.ttl === 0) {
         report.expired++;
-        continue;
+      } else {
+        const { json } = encodeSession(line.sessionId, line.session, options);
+        if (await importOne(store, line, json, line.ttl ?? options.defaultTtl)) report.imported++;
+        else report.skipped++;
       }
-      const { json } = encodeSession(session_id, session, options);
-      const write = await store.setIf(session_id, json, ttl ?? options.defaultTtl, {
-        min: -1,
-        max: session.version - 1,
-      });
-      if (write.outcome === 'written') report.imported++;
-      else report.skipped++;
     } catch (error) {
       report.failed.push({ line: number, reason: (error as Error).message });
     }
