@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,12 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { useRedisServer } from './support/redis-fixture.js';
 import { redisTestOptions } from './support/redis-server.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { type Run, runNode } from './support/run-process.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -27,27 +21,10 @@ async function cli(
 ): Promise<Run> {
   const cwd = await mkdtemp(join(tmpdir(), 'cql-cli-'));
   try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
-        cwd,
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(killer);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(input.map((line) => `${line}\n`).join(''));
+    return await runNode(['--import', TSX, MAIN, ...args], {
+      cwd,
+      env: { LOG_LEVEL: 'info', ...env },
+      input: input.map((line) => `${line}\n`).join(''),
     });
   } finally {
     await rm(cwd, { recursive: true, force: true });

@@ -11,15 +11,10 @@ import { startApiProcess } from './support/api-process.js';
 import { testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
 import { freePort, redisTestOptions, startRedisServer } from './support/redis-server.js';
+import { type Run, runNode } from './support/run-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'dist/cli/main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
   const redis = useRedisServer();
@@ -41,35 +36,12 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
   });
 
   /** Runs the binary with the configuration of a deployment on the private Redis. */
-  function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd,
-        env: {
-          PATH: process.env.PATH ?? '',
-          USE_REDIS: 'true',
-          REDIS_URL: redis.server.url(),
-          ...env,
-        },
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      child.stdin?.end(input);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr?.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(killer);
-        resolve({ code, stdout, stderr });
-      });
+  const run = (args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> =>
+    runNode([BIN, ...args], {
+      cwd,
+      env: { USE_REDIS: 'true', REDIS_URL: redis.server.url(), ...env },
+      input,
     });
-  }
 
   async function seed(ids: string[], ttl = '3600'): Promise<void> {
     const manager = await SessionManager.create({

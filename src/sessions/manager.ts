@@ -349,7 +349,8 @@ export class SessionManager extends EventEmitter {
         created_at: previous?.createdAt ?? now,
         updated_at: now,
         problem: snapshot.problem,
-        conversation_history: [...snapshot.history],
+        // snapshot() already returned a fresh array: no second copy on every save.
+        conversation_history: snapshot.history as SessionRecord['conversation_history'],
       },
       { maxHistoryMessages: this.config.maxHistoryMessages, maxBytes: this.config.sessionMaxBytes },
     );
