@@ -161,7 +161,7 @@ describe('redis store', redisTestOptions(), () => {
       try {
         await assert.rejects(store.set('s', 'v', 60), StoreUnavailableError);
         await store.close(); // would wait for the frozen SET without the deadline
-        assert.equal(store.client.isOpen, false);
+        assert.equal(store.connection.isOpen, false);
       } finally {
         await frozen.stop();
       }

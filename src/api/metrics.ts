@@ -99,7 +99,7 @@ export class Metrics {
       get: (id) => track('get', () => store.get(id)),
       set: (id, value, ttl) => track('set', () => store.set(id, value, ttl)),
       setIf: (id, value, ttl, range) => track('set', () => store.setIf(id, value, ttl, range)),
-      quarantine: (id) => track('quarantine', () => store.quarantine(id)),
+      quarantine: (id, unreadable) => track('quarantine', () => store.quarantine(id, unreadable)),
       status: () => store.status(),
       delete: (id) => track('delete', () => store.delete(id)),
       exists: (id) => track('exists', () => store.exists(id)),

@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { decodeSession, type SessionRecord } from '../sessions/codec.js';
 import { SessionManager } from '../sessions/manager.js';
+import { redisStoreOptions } from '../sessions/open-store.js';
 import { assertSessionId } from '../sessions/session-id.js';
 import { RedisSessionStore } from '../sessions/stores/redis.js';
 import { exportSessions, importSessions } from '../sessions/transfer.js';
@@ -49,13 +50,10 @@ async function withRedis<T>(run: (context: Context) => Promise<T>): Promise<T> {
   }
   const logger = createLogger({ level: 'silent' });
   const store = await RedisSessionStore.connect({
-    url: config.redis.url,
-    keyPrefix: config.keyPrefix,
-    connectTimeoutMs: config.redis.connectTimeoutMs,
+    ...redisStoreOptions(config, logger),
     commandTimeoutMs: Math.max(config.redis.commandTimeoutMs, 5000),
-    logger,
   }).catch((error: Error) => {
-    throw new CliError(`cannot reach Redis at ${config.redis.redactedUrl}: ${error.message}`, 2);
+    throw new CliError(`cannot reach Redis (${config.redis.description}): ${error.message}`, 2);
   });
   const manager = await SessionManager.create({ config, logger, store });
   try {
@@ -154,13 +152,13 @@ export function registerSessionCommands(program: Command): void {
     .argument('<id>', 'session id', sessionIdArgument)
     .description('the whole session, history included, with its TTL')
     .action((id: string) =>
-      withRedis(async ({ store }) => {
+      withRedis(async ({ store, manager }) => {
         // Read only: an unreadable value is reported, not moved aside as a request would.
         const [raw, ttl] = await Promise.all([store.get(id), store.ttl(id)]);
         if (raw === null) throw new CliError(`session "${id}" not found`);
         let record: SessionRecord;
         try {
-          record = decodeSession(id, raw);
+          record = decodeSession(id, raw, manager.cipher);
         } catch (error) {
           throw new CliError((error as Error).message);
         }
@@ -223,7 +221,7 @@ export function registerSessionCommands(program: Command): void {
     .description('every session and its expiry, as JSON lines')
     .option('--out <file>', 'write to this file instead of standard output')
     .action((options: { out?: string }) =>
-      withRedis(async ({ store }) => {
+      withRedis(async ({ store, manager }) => {
         // A file is written under a temporary name and renamed once complete: a failed export
         // never leaves a file that looks like a whole backup.
         const temporary = options.out ? `${options.out}.${process.pid}.tmp` : undefined;
@@ -234,7 +232,10 @@ export function registerSessionCommands(program: Command): void {
             : undefined;
           let count = 0;
           const corrupt: string[] = [];
-          for await (const line of exportSessions(store, (id) => corrupt.push(id))) {
+          for await (const line of exportSessions(store, {
+            cipher: manager.cipher,
+            onCorrupt: (id) => corrupt.push(id),
+          })) {
             await writeLine(out, JSON.stringify(line));
             count++;
             bar?.update(count);
@@ -261,7 +262,7 @@ export function registerSessionCommands(program: Command): void {
     .argument('<file>', 'JSON lines written by export; - for standard input')
     .description('write the sessions back with their expiry, never over one updated later')
     .action((file: string) =>
-      withRedis(async ({ store, config }) => {
+      withRedis(async ({ store, config, manager }) => {
         const lines = async () => {
           if (file === '-') return createInterface({ input: process.stdin });
           const info = await stat(file).catch(() => {
@@ -280,6 +281,7 @@ export function registerSessionCommands(program: Command): void {
           defaultTtl: config.sessionTtl,
           maxHistoryMessages: config.maxHistoryMessages,
           maxBytes: config.sessionMaxBytes,
+          cipher: manager.cipher,
           onProgress: (done) => bar?.update(done),
         });
         bar?.stop();

@@ -4,9 +4,14 @@
  * Keys are written in a fixed order with the small, fixed-size fields first (the "head") and
  * the unbounded ones (`problem`, `conversation_history`) last, so a listing can read only the
  * first HEAD_BYTES of each value instead of whole conversations.
+ *
+ * With a SessionCipher, the unbounded fields are replaced by one `sealed` field holding them
+ * encrypted; the head stays readable for listings and for Redis's compare-and-set. Clear values
+ * (written before encryption was turned on) are still read, and encrypted on their next save.
  */
 import { z } from 'zod';
 import { AGENT_STATES } from '../agent/types.js';
+import { SEALED_ALGORITHM, type Sealed, type SessionCipher } from './cipher.js';
 import { SessionCorruptError, SessionTooLargeError } from './errors.js';
 
 export const SCHEMA_VERSION = 1;
@@ -29,16 +34,35 @@ const headSchema = z.object({
   updated_at: timestamp,
 });
 
+const bodySchema = z.object({
+  problem: z.string().nullable(),
+  conversation_history: z.array(
+    z.object({ role: z.enum(['user', 'assistant']), content: z.string(), at: timestamp }),
+  ),
+});
+
+const attemptsInRange = {
+  check: (r: { current_attempt: number; max_attempts: number }) =>
+    r.current_attempt <= r.max_attempts,
+  message: 'current_attempt is above max_attempts',
+};
+
 const recordSchema = headSchema
+  .extend(bodySchema.shape)
+  .refine(attemptsInRange.check, { message: attemptsInRange.message });
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const sealedRecordSchema = headSchema
   .extend({
-    problem: z.string().nullable(),
-    conversation_history: z.array(
-      z.object({ role: z.enum(['user', 'assistant']), content: z.string(), at: timestamp }),
-    ),
+    sealed: z.object({
+      alg: z.literal(SEALED_ALGORITHM),
+      kid: z.string().min(1).max(64),
+      iv: base64,
+      tag: base64,
+      data: base64,
+    }),
   })
-  .refine((r) => r.current_attempt <= r.max_attempts, {
-    message: 'current_attempt is above max_attempts',
-  });
+  .refine(attemptsInRange.check, { message: attemptsInRange.message });
 
 /** One session as stored. */
 export type SessionRecord = z.output<typeof recordSchema>;
@@ -49,6 +73,23 @@ export interface EncodeLimits {
   maxHistoryMessages: number;
   /** A value still larger than this (UTF-8 bytes) is refused. */
   maxBytes: number;
+  /** Encrypts the conversation. @default none: stored in clear */
+  cipher?: SessionCipher | undefined;
+}
+
+/** The head fields in canonical order, as JSON: also what encryption binds the body to. */
+function headJson(record: SessionHead): string {
+  return JSON.stringify({
+    schema_version: SCHEMA_VERSION,
+    version: record.version,
+    state: record.state,
+    current_attempt: record.current_attempt,
+    max_attempts: record.max_attempts,
+    use_rag: record.use_rag,
+    use_web_search: record.use_web_search,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+  });
 }
 
 /** Serializes a record, trimming history oldest-first; throws SessionTooLargeError past maxBytes. */
@@ -74,7 +115,18 @@ export function encodeSession(
         ? history.slice(history.length - limits.maxHistoryMessages)
         : history,
   };
-  const json = JSON.stringify(canonical);
+  let json: string;
+  if (limits.cipher) {
+    const head = headJson(canonical);
+    const body = JSON.stringify({
+      problem: canonical.problem,
+      conversation_history: canonical.conversation_history,
+    });
+    const sealed = JSON.stringify(limits.cipher.seal(sessionId, head, body));
+    json = `${head.slice(0, -1)},"sealed":${sealed}}`;
+  } else {
+    json = JSON.stringify(canonical);
+  }
   // Cheap bound first: a UTF-8 byte is at least one UTF-16 unit and at most three.
   if (json.length * 3 > limits.maxBytes) {
     const bytes = Buffer.byteLength(json);
@@ -108,10 +160,18 @@ function checkSchemaVersion(sessionId: string, value: unknown): void {
   }
 }
 
-/** Parses and validates a stored value; any defect is a SessionCorruptError naming the session. */
-export function decodeSession(sessionId: string, raw: string): SessionRecord {
-  const value = parseJson(sessionId, raw);
+/** Parses and validates a stored value (decrypting it with `cipher` if it was encrypted); any
+ * defect is a SessionCorruptError naming the session. */
+export function decodeSession(
+  sessionId: string,
+  raw: string,
+  cipher?: SessionCipher,
+): SessionRecord {
+  let value = parseJson(sessionId, raw);
   checkSchemaVersion(sessionId, value);
+  if (typeof value === 'object' && value !== null && 'sealed' in value) {
+    value = unseal(sessionId, value, cipher);
+  }
   const result = recordSchema.safeParse(value);
   if (!result.success) {
     throw new SessionCorruptError(sessionId, describeIssues(result.error), { cause: result.error });
@@ -119,7 +179,28 @@ export function decodeSession(sessionId: string, raw: string): SessionRecord {
   return result.data;
 }
 
-const HEAD_END = ',"problem":';
+function unseal(sessionId: string, value: object, cipher: SessionCipher | undefined): unknown {
+  const sealed = sealedRecordSchema.safeParse(value);
+  if (!sealed.success) {
+    throw new SessionCorruptError(sessionId, describeIssues(sealed.error), { cause: sealed.error });
+  }
+  if (!cipher) {
+    throw new SessionCorruptError(
+      sessionId,
+      `encrypted with key ${sealed.data.sealed.kid}, but no SESSION_ENCRYPTION_KEY is configured`,
+    );
+  }
+  const { sealed: envelope, ...head } = sealed.data;
+  const plaintext = cipher.open(sessionId, headJson(head), envelope as Sealed);
+  const body = bodySchema.safeParse(parseJson(sessionId, plaintext));
+  if (!body.success) {
+    throw new SessionCorruptError(sessionId, describeIssues(body.error), { cause: body.error });
+  }
+  return { ...head, ...body.data };
+}
+
+/** Where the head ends in a canonical value, clear or encrypted. */
+const HEAD_END = /,"(?:problem|sealed)":/;
 const CANONICAL_VERSION = /^\{"schema_version":\d+,"version":(\d+),/;
 const CANONICAL_CREATED_AT = /"created_at":"([^"]*)"/;
 
@@ -170,7 +251,7 @@ export function storedVersion(raw: string | null): number {
  * it is, but its head is invalid.
  */
 export function decodeHead(sessionId: string, prefix: string): SessionHead | undefined {
-  const end = prefix.indexOf(HEAD_END);
+  const end = prefix.search(HEAD_END);
   if (!prefix.startsWith('{"schema_version":') || end === -1) return undefined;
   let value: unknown;
   try {

@@ -13,6 +13,7 @@ import { RepairAgent } from '../agent/repair-agent.js';
 import type { AgentSnapshot, AgentState, Responder } from '../agent/types.js';
 import { type Config, loadConfig } from '../config.js';
 import { componentLogger, createLogger, type Logger } from '../logger.js';
+import { cipherFor, type SessionCipher } from './cipher.js';
 import {
   decodeHead,
   decodeSession,
@@ -89,6 +90,8 @@ function toSnapshot(record: SessionRecord): AgentSnapshot {
 export class SessionManager extends EventEmitter {
   readonly store: SessionStore;
   readonly config: Config;
+  /** Encrypts and opens stored conversations; undefined when no key is configured. */
+  readonly cipher: SessionCipher | undefined;
   readonly #logger: Logger;
   readonly #responder: Responder;
   readonly #now: () => Date;
@@ -104,6 +107,7 @@ export class SessionManager extends EventEmitter {
     super();
     this.store = store;
     this.config = config;
+    this.cipher = cipherFor(config.encryptionKeys);
     this.#logger = componentLogger(logger, 'sessions.manager');
     this.#responder = responder;
     this.#now = now;
@@ -260,7 +264,7 @@ export class SessionManager extends EventEmitter {
     let raw: string | null = null;
     try {
       raw = await this.store.get(sessionId);
-      return raw === null ? null : decodeSession(sessionId, raw);
+      return raw === null ? null : decodeSession(sessionId, raw, this.cipher);
     } catch (error) {
       if (!(error instanceof SessionCorruptError)) throw error;
       // Moves exactly what was read (or, for a key of another Redis type, that key).
@@ -352,7 +356,11 @@ export class SessionManager extends EventEmitter {
         // snapshot() already returned a fresh array: no second copy on every save.
         conversation_history: snapshot.history as SessionRecord['conversation_history'],
       },
-      { maxHistoryMessages: this.config.maxHistoryMessages, maxBytes: this.config.sessionMaxBytes },
+      {
+        maxHistoryMessages: this.config.maxHistoryMessages,
+        maxBytes: this.config.sessionMaxBytes,
+        cipher: this.cipher,
+      },
     );
   }
 
@@ -362,7 +370,7 @@ export class SessionManager extends EventEmitter {
       if (head) return head;
       // Not in canonical form (written by hand or by another tool): read the whole value.
       const raw = await this.store.get(entry.id);
-      return raw === null ? undefined : decodeSession(entry.id, raw);
+      return raw === null ? undefined : decodeSession(entry.id, raw, this.cipher);
     } catch (error) {
       if (!(error instanceof SessionCorruptError)) throw error;
       this.#logger.error(

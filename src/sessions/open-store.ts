@@ -1,11 +1,13 @@
 /** Chooses the backend from the configuration: memory, or Redis with failover to memory. Redis
  * unreachable at start-up is a logged fallback (`redis_fallback`), never a crash. */
-import type { Config } from '../config.js';
+import { readFileSync } from 'node:fs';
+import { type Config, ConfigError } from '../config.js';
 import { componentLogger, type Logger } from '../logger.js';
+import { cipherFor } from './cipher.js';
 import { SnapshottedMemoryStore } from './snapshot.js';
 import { FailoverStore } from './stores/failover.js';
 import { MemorySessionStore } from './stores/memory.js';
-import { RedisSessionStore } from './stores/redis.js';
+import { RedisSessionStore, type RedisStoreOptions } from './stores/redis.js';
 import type { SessionStore } from './types.js';
 
 /** `logger` is the root logger; each part logs under its own name. */
@@ -25,6 +27,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
       defaultTtl: config.sessionTtl,
       maxHistoryMessages: config.maxHistoryMessages,
       maxBytes: config.sessionMaxBytes,
+      cipher: cipherFor(config.encryptionKeys),
     });
     return store;
   }
@@ -39,14 +42,8 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
     );
     return memory();
   }
-  const connect = () =>
-    RedisSessionStore.connect({
-      url: config.redis.url,
-      keyPrefix: config.keyPrefix,
-      connectTimeoutMs: config.redis.connectTimeoutMs,
-      commandTimeoutMs: config.redis.commandTimeoutMs,
-      logger: componentLogger(logger, 'sessions.redis'),
-    });
+  const options = redisStoreOptions(config, componentLogger(logger, 'sessions.redis'));
+  const connect = () => RedisSessionStore.connect(options);
   let redis: RedisSessionStore | undefined;
   try {
     redis = await connect();
@@ -54,6 +51,9 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
       {
         event_type: 'redis_connected',
         redis_url: config.redis.redactedUrl,
+        redis_topology: options.cluster ? 'cluster' : options.sentinel ? 'sentinel' : 'single',
+        redis_nodes: config.redis.description,
+        encryption: config.encryptionKeys.length > 0,
         default_ttl: config.sessionTtl,
       },
       'RedisSessionStore inicializado com sucesso',
@@ -61,7 +61,12 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     log.warn(
-      { event_type: 'redis_fallback', redis_url: config.redis.redactedUrl, reason },
+      {
+        event_type: 'redis_fallback',
+        redis_url: config.redis.redactedUrl,
+        redis_nodes: config.redis.description,
+        reason,
+      },
       `Falha ao conectar ao Redis, usando MemorySessionStore: ${reason}`,
     );
   }
@@ -74,4 +79,31 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
     ttlSeconds: config.sessionTtl,
     logger: componentLogger(logger, 'sessions.failover'),
   });
+}
+
+/** The Redis store's options from the configuration; the TLS files are read here. */
+export function redisStoreOptions(config: Config, logger: Logger): RedisStoreOptions {
+  const { redis } = config;
+  const read = (variable: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new ConfigError([`${variable} ${path}: ${(error as Error).message}`]);
+    }
+  };
+  return {
+    url: redis.url,
+    cluster: redis.clusterNodes.length > 0 ? { nodes: redis.clusterNodes } : undefined,
+    sentinel: redis.sentinel,
+    tls: {
+      ca: read('REDIS_TLS_CA', redis.tls.ca),
+      cert: read('REDIS_TLS_CERT', redis.tls.cert),
+      key: read('REDIS_TLS_KEY', redis.tls.key),
+    },
+    keyPrefix: config.keyPrefix,
+    connectTimeoutMs: redis.connectTimeoutMs,
+    commandTimeoutMs: redis.commandTimeoutMs,
+    logger,
+  };
 }

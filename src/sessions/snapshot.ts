@@ -11,12 +11,14 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config.js';
+import type { SessionCipher } from './cipher.js';
 import { MemorySessionStore, type MemoryStoreOptions } from './stores/memory.js';
 import { exportSessions, type ImportOptions, importSessions } from './transfer.js';
 
 export class SnapshottedMemoryStore extends MemorySessionStore {
   readonly #path: string;
   readonly #logger: Logger;
+  #cipher: SessionCipher | undefined;
 
   constructor(path: string, options: MemoryStoreOptions & { logger: Logger }) {
     super(options);
@@ -27,6 +29,7 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
   /** Checks that the snapshot can be written (a bad path fails now, not at shutdown), then reads
    * it, if there is one. */
   async load(options: ImportOptions): Promise<void> {
+    this.#cipher = options.cipher;
     try {
       await access(dirname(resolve(this.#path)), constants.W_OK);
     } catch (error) {
@@ -55,7 +58,8 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
   override async close(): Promise<void> {
     try {
       const lines: string[] = [];
-      for await (const line of exportSessions(this)) lines.push(JSON.stringify(line));
+      for await (const line of exportSessions(this, { cipher: this.#cipher }))
+        lines.push(JSON.stringify(line));
       const temporary = `${this.#path}.tmp`;
       await writeFile(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '');
       await rename(temporary, this.#path);

@@ -4,8 +4,19 @@
  * updated later than the imported one (whether it is the same conversation or a new one under the
  * same id), keeps the original expiry time, and reports a bad line by number while the others
  * still import.
+ *
+ * Encrypted sessions stay encrypted in the file: an export checks that each one opens with the
+ * configured keys and writes it as stored; an import opens each one (so its key must be
+ * configured) and stores it encrypted with the current writing key.
  */
-import { decodeSession, encodeSession, type SessionRecord, storedStamp } from './codec.js';
+import type { SessionCipher } from './cipher.js';
+import {
+  decodeHead,
+  decodeSession,
+  encodeSession,
+  type SessionRecord,
+  storedStamp,
+} from './codec.js';
 import { SessionCorruptError } from './errors.js';
 import { isValidSessionId } from './session-id.js';
 import type { SessionStore } from './types.js';
@@ -17,7 +28,8 @@ export interface ExportedSession {
   ttl: number | null;
   /** When the session expires (ISO 8601); what an import goes by. null: no expiry. */
   expires_at: string | null;
-  session: SessionRecord;
+  /** The session as stored: a SessionRecord, or its head and `sealed` body when encrypted. */
+  session: object;
 }
 
 export interface ImportReport {
@@ -29,10 +41,17 @@ export interface ImportReport {
   failed: Array<{ line: number; reason: string }>;
 }
 
+export interface ExportOptions {
+  /** Opens encrypted sessions (to check them). @default none: encrypted ones are unreadable */
+  cipher?: SessionCipher | undefined;
+  /** Told of each unreadable session, which is left out. */
+  onCorrupt?: (sessionId: string, reason: string) => void;
+}
+
 /** Every readable session of a store; unreadable values are reported through `onCorrupt`. */
 export async function* exportSessions(
   store: SessionStore,
-  onCorrupt: (sessionId: string, reason: string) => void = () => {},
+  options: ExportOptions = {},
 ): AsyncGenerator<ExportedSession> {
   let cursor: string | undefined;
   do {
@@ -40,13 +59,14 @@ export async function* exportSessions(
     const now = Date.now();
     for (const entry of page.entries) {
       try {
-        const session = decodeSession(entry.id, entry.value);
+        const record = decodeSession(entry.id, entry.value, options.cipher);
+        const session = options.cipher ? (JSON.parse(entry.value) as object) : record;
         const expires_at =
           entry.ttl === null ? null : new Date(now + entry.ttl * 1000).toISOString();
         yield { session_id: entry.id, ttl: entry.ttl, expires_at, session };
       } catch (error) {
         if (!(error instanceof SessionCorruptError)) throw error;
-        onCorrupt(entry.id, error.message);
+        options.onCorrupt?.(entry.id, error.message);
       }
     }
     cursor = page.cursor;
@@ -60,7 +80,7 @@ interface ParsedLine {
   session: SessionRecord;
 }
 
-function parseLine(text: string, now: number): ParsedLine {
+function parseLine(text: string, now: number, cipher: SessionCipher | undefined): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -83,7 +103,7 @@ function parseLine(text: string, now: number): ParsedLine {
     throw new Error('ttl must be a whole number of seconds or null');
   }
   // Validated like a stored value: the same rules, the same messages.
-  const session = decodeSession(line.session_id, JSON.stringify(line.session ?? null));
+  const session = decodeSession(line.session_id, JSON.stringify(line.session ?? null), cipher);
   return { sessionId: line.session_id, ttl, session };
 }
 
@@ -92,6 +112,8 @@ export interface ImportOptions {
   defaultTtl: number;
   maxHistoryMessages: number;
   maxBytes: number;
+  /** Opens encrypted lines and encrypts what is stored. @default none */
+  cipher?: SessionCipher | undefined;
   /** Called after each line. */
   onProgress?: (done: number) => void;
 }
@@ -102,11 +124,14 @@ async function importOne(
   line: ParsedLine,
   json: string,
   ttl: number,
+  cipher: SessionCipher | undefined,
 ): Promise<boolean> {
   const current = await store.get(line.sessionId);
   const stamp = storedStamp(current);
   if (current !== null && stamp.version >= 0) {
-    const stored = decodeSession(line.sessionId, current);
+    // The head says when it was updated, without opening an encrypted body.
+    const stored =
+      decodeHead(line.sessionId, current) ?? decodeSession(line.sessionId, current, cipher);
     if (stored.updated_at >= line.session.updated_at) return false;
   }
   // Over exactly what was read (or nothing, or an unreadable value): a write meanwhile wins.
@@ -129,12 +154,13 @@ export async function importSessions(
     number++;
     if (text.trim() === '') continue;
     try {
-      const line = parseLine(text, Date.now());
+      const line = parseLine(text, Date.now(), options.cipher);
       if (line.ttl === 0) {
         report.expired++;
       } else {
         const { json } = encodeSession(line.sessionId, line.session, options);
-        if (await importOne(store, line, json, line.ttl ?? options.defaultTtl)) report.imported++;
+        const ttl = line.ttl ?? options.defaultTtl;
+        if (await importOne(store, line, json, ttl, options.cipher)) report.imported++;
         else report.skipped++;
       }
     } catch (error) {

@@ -60,7 +60,7 @@ export interface RedisServer {
   readonly pid: number;
   /** Its working folder (AOF and RDB files). */
   readonly dir: string;
-  /** redis://[:password@]127.0.0.1:port/db */
+  /** redis://[:password@]127.0.0.1:port/db (rediss:// with `tls`) */
   url(db?: number): string;
   /** Sends a signal to this server only (SIGSTOP to freeze it, SIGKILL to crash it). */
   signal(signal: NodeJS.Signals): void;
@@ -78,12 +78,45 @@ export interface StartOptions {
   dir?: string;
   /** Extra redis-server arguments, e.g. ['--appendonly', 'yes']. */
   args?: string[];
+  /**
+   * ACL users, one rule line each, e.g. 'alice on >secret ~* &* +@all' or 'default off'.
+   * Each line becomes `--user alice on >secret ~* &* +@all` with every rule a separate argument:
+   * redis-server 7.0 quotes an argument that contains spaces, so `--user 'alice on >secret'` is
+   * read as one user name and the server exits with "Spaces not allowed in ACL usernames".
+   */
+  aclUsers?: string[];
+  /** Serve TLS only: `port` becomes the TLS port and the plain TCP port is off (`--port 0`). */
+  tls?: RedisTlsOptions;
+  /** A configuration file, given before every other argument (a sentinel's sentinel.conf). */
+  configFile?: string;
 }
 
+export interface RedisTlsOptions {
+  certFile: string;
+  keyFile: string;
+  caCertFile: string;
+  /** `--tls-auth-clients yes` (a client certificate is required) or `no`. Default false. */
+  authClients?: boolean;
+}
+
+/** A line redis-server logs once it listens: a data node, or a sentinel (which never logs the
+ * first one). */
+const READY = /Ready to accept connections|Sentinel ID is/;
+
 function launch(port: number, dir: string, options: StartOptions): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  const args = options.configFile ? [options.configFile] : [];
+  const { tls } = options;
+  if (tls) {
+    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile);
+    args.push('--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caCertFile);
+    args.push('--tls-auth-clients', tls.authClients ? 'yes' : 'no');
+  } else {
+    args.push('--port', String(port));
+  }
+  args.push('--bind', '127.0.0.1', '--dir', dir, '--save', '');
   args.push('--appendonly', 'no', '--daemonize', 'no', '--enable-debug-command', 'local');
   if (options.password) args.push('--requirepass', options.password);
+  for (const user of options.aclUsers ?? []) args.push('--user', ...user.trim().split(/\s+/));
   args.push(...(options.args ?? []));
   const child = spawn(binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -98,7 +131,7 @@ function launch(port: number, dir: string, options: StartOptions): Promise<Child
     }
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
+      if (READY.test(output)) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stdout?.resume();
@@ -139,7 +172,7 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
         port,
         pid: child.pid as number,
         dir,
-        url: (db = 0) => `redis://${auth}127.0.0.1:${port}/${db}`,
+        url: (db = 0) => `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}/${db}`,
         signal: (signal) => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
         },

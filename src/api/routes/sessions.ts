@@ -41,7 +41,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
     },
     async (_request, reply) => {
       const lines = async function* () {
-        for await (const line of exportSessions(manager.store)) yield `${JSON.stringify(line)}\n`;
+        for await (const line of exportSessions(manager.store, { cipher: manager.cipher }))
+          yield `${JSON.stringify(line)}\n`;
       };
       return reply.type('application/x-ndjson').send(Readable.from(lines()));
     },

@@ -53,29 +53,22 @@ return {1, version}`,
 });
 
 /**
- * KEYS[1] session, KEYS[2] quarantine key; ARGV ttl, the unreadable value ('' for "a value that
- * is not a string"). Moves the key only if it still holds that, so a valid session written
- * meanwhile stays where it is.
+ * KEYS[1] session; ARGV the unreadable value ('' for "a value that is not a string"). Deletes the
+ * key only if it still holds that, so a valid session written meanwhile stays. One key, so it
+ * runs on a Cluster too; the store copies the value aside (DUMP, RESTORE) before calling it.
  */
-export const quarantine = defineScript({
-  NUMBER_OF_KEYS: 2,
+export const deleteIf = defineScript({
+  NUMBER_OF_KEYS: 1,
   SCRIPT: `
 local kind = redis.call('TYPE', KEYS[1])['ok']
 if kind == 'none' then return 0 end
-if kind == 'string' and (ARGV[2] == '' or redis.call('GET', KEYS[1]) ~= ARGV[2]) then return 0 end
-if kind ~= 'string' and ARGV[2] ~= '' then return 0 end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+if kind == 'string' and (ARGV[1] == '' or redis.call('GET', KEYS[1]) ~= ARGV[1]) then return 0 end
+if kind ~= 'string' and ARGV[1] ~= '' then return 0 end
+redis.call('DEL', KEYS[1])
 return 1`,
-  parseCommand(
-    parser: CommandParser,
-    key: string,
-    target: string,
-    ttl: number,
-    unreadable: string,
-  ) {
-    parser.pushKeys([key, target]);
-    parser.push(String(ttl), unreadable);
+  parseCommand(parser: CommandParser, key: string, unreadable: string) {
+    parser.pushKey(key);
+    parser.push(unreadable);
   },
   transformReply: (reply: unknown) => reply as number,
 });

@@ -1,11 +1,13 @@
 /**
  * Redis store on @redis/client: one string key per session (`${keyPrefix}${id}`) written with
  * its TTL in the same command, listed with SCAN plus one pipelined round trip per page (never
- * KEYS). It fails fast: no offline queue, and a deadline on connecting, on every command and on
- * closing, so a server that is down or frozen never hangs a caller.
+ * KEYS). On a single server, a Cluster (every master scanned in turn) or a master found through
+ * Sentinel; every command touches one key, so each runs in one slot. It fails fast: no offline
+ * queue, and a deadline on connecting, on every command and on closing, so a server that is down
+ * or frozen never hangs a caller.
  */
 import { once } from 'node:events';
-import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
+import { ErrorReply } from '@redis/client';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../logger.js';
 import { SessionCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
@@ -20,14 +22,23 @@ import {
   type StoreStatus,
   type VersionRange,
 } from '../types.js';
-import * as scripts from './redis-scripts.js';
-
-// biome-ignore lint/complexity/noBannedTypes: the client's own defaults for "no modules, no functions"
-type Client = RedisClientType<{}, {}, typeof scripts>;
+import {
+  createRedisConnection,
+  type KeyspaceNode,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from './redis-connection.js';
 
 export interface RedisStoreOptions {
-  /** redis:// or rediss:// URL, credentials and database included. */
+  /** redis:// or rediss:// URL, credentials and database included; for a Cluster or Sentinel,
+   * the credentials and the scheme (rediss:// for TLS). */
   url: string;
+  /** Seed nodes of a Redis Cluster. @default none: a single server */
+  cluster?: RedisConnectionOptions['cluster'];
+  /** Sentinels and the master name. @default none: a single server */
+  sentinel?: RedisConnectionOptions['sentinel'];
+  /** PEM contents of a private CA, and of a client certificate and key. @default none */
+  tls?: RedisConnectionOptions['tls'];
   /** REDIS_KEY_PREFIX. @default "cql:session:" */
   keyPrefix?: string;
   /** Give up connecting (TCP, authentication, handshake) after this long. @default 2000 */
@@ -69,46 +80,62 @@ function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
+/** Node cursors in a listing: `<node index>:<that node's cursor>`. */
+function parseCursor(cursor: string | undefined, nodes: number): { node: number; cursor: string } {
+  const match = /^(\d+):(\d+)$/.exec(cursor ?? '');
+  if (!match) return { node: 0, cursor: '0' };
+  return { node: Math.min(Number(match[1]), nodes), cursor: match[2] ?? '0' };
+}
+
+/** A connection error in words an operator can act on. */
+function explain(error: unknown, url: string): string {
+  const reason = reasonOf(error);
+  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(reason)) {
+    return `authentication failed (wrong user name or password): ${reason}`;
+  }
+  if (/certificate|self[- ]signed|SSL|TLS|wrong version number|CERT_/i.test(reason)) {
+    return `TLS handshake failed: ${reason}`;
+  }
+  if (/Socket closed unexpectedly|ECONNRESET/i.test(reason) && url.startsWith('redis:')) {
+    return `${reason} (a server that only speaks TLS closes plain-text connections: use rediss://)`;
+  }
+  return reason;
+}
+
 export class RedisSessionStore implements SessionStore {
   readonly name = 'redis';
   readonly keyPrefix: string;
-  readonly client: Client;
+  readonly connection: RedisConnection;
   readonly #commandTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #logger: Logger;
 
-  private constructor(client: Client, options: RedisStoreOptions, logger: Logger) {
-    this.client = client;
+  private constructor(connection: RedisConnection, options: RedisStoreOptions, logger: Logger) {
+    this.connection = connection;
     this.keyPrefix = options.keyPrefix ?? 'cql:session:';
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 500;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.#logger = logger;
   }
 
-  /** Connects, or rejects with StoreUnavailableError (unreachable, frozen, refused password). */
+  /** Connects, or rejects with StoreUnavailableError (unreachable, frozen, refused password,
+   * refused certificate). */
   static async connect(options: RedisStoreOptions): Promise<RedisSessionStore> {
     const logger = options.logger ?? silentLogger();
     const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
-    let connected = false;
-    const client: Client = createClient({
+    const connection = createRedisConnection({
       url: options.url,
-      scripts,
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-      // Every operation has its deadline here (#run), covering commands already sent; the
-      // client's own timer (only for commands not yet sent) would be a second one per command.
-      commandOptions: { timeout: 0 },
-      // Redis Enterprise maintenance notifications: not used here.
-      maintNotifications: 'disabled',
-      socket: {
-        connectTimeout: connectTimeoutMs,
-        // Start-up fails at once (the caller falls back); a lost connection is retried with backoff.
-        reconnectStrategy: (retries, cause) =>
-          connected ? Math.min(50 * 2 ** retries, 1000) : new Error(cause.message, { cause }),
-      },
+      cluster: options.cluster,
+      sentinel: options.sentinel,
+      tls: options.tls,
+      connectTimeoutMs,
+      // A lost connection is retried with backoff.
+      reconnectDelay: (retries) => Math.min(50 * 2 ** retries, 1000),
+      maxQueuedCommands: MAX_QUEUED_COMMANDS,
     });
+    let connected = false;
     let lastError = '';
-    client.on('error', (error: Error) => {
+    connection.on('error', (error: Error) => {
       // Logged once per distinct failure, not once per reconnection attempt.
       if (connected && error.message !== lastError) {
         logger.warn(
@@ -118,7 +145,7 @@ export class RedisSessionStore implements SessionStore {
       }
       lastError = error.message;
     });
-    client.on('ready', () => {
+    connection.on('ready', () => {
       if (connected && lastError !== '') {
         logger.info({ event_type: 'redis_reconnected' }, 'Conexão com o Redis restabelecida');
       }
@@ -127,17 +154,18 @@ export class RedisSessionStore implements SessionStore {
     try {
       // The socket's connectTimeout covers TCP only; a frozen server accepts TCP and then never
       // answers the handshake, so the whole connection gets one deadline.
-      await withDeadline(client.connect(), connectTimeoutMs);
+      await withDeadline(connection.connect(), connectTimeoutMs);
       connected = true;
     } catch (error) {
-      client.destroy();
-      throw new StoreUnavailableError('redis', 'connect', reasonOf(error), { cause: error });
+      connection.destroy();
+      const reason = explain(lastError !== '' ? new Error(lastError) : error, options.url);
+      throw new StoreUnavailableError('redis', 'connect', reason, { cause: error });
     }
-    return new RedisSessionStore(client, options, logger);
+    return new RedisSessionStore(connection, options, logger);
   }
 
   get connected(): boolean {
-    return this.client.isReady;
+    return this.connection.isReady;
   }
 
   key(id: string): string {
@@ -146,7 +174,7 @@ export class RedisSessionStore implements SessionStore {
 
   async get(id: string): Promise<string | null> {
     try {
-      return await this.#run('get', () => this.client.get(this.key(id)));
+      return await this.#run('get', () => this.connection.keys.get(this.key(id)));
     } catch (error) {
       if (isWrongType((error as Error).cause)) {
         throw new SessionCorruptError(id, 'the key holds a Redis value that is not a string');
@@ -157,7 +185,9 @@ export class RedisSessionStore implements SessionStore {
 
   async set(id: string, value: string, ttlSeconds: number): Promise<void> {
     await this.#run('set', () =>
-      this.client.set(this.key(id), value, { expiration: { type: 'EX', value: ttlSeconds } }),
+      this.connection.keys.set(this.key(id), value, {
+        expiration: { type: 'EX', value: ttlSeconds },
+      }),
     );
   }
 
@@ -168,7 +198,7 @@ export class RedisSessionStore implements SessionStore {
     range: VersionRange,
   ): Promise<ConditionalWrite> {
     const [outcome, storedVersion = -1] = await this.#run('set', () =>
-      this.client.setIf(
+      this.connection.keys.setIf(
         this.key(id),
         value,
         ttlSeconds,
@@ -183,87 +213,92 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
+  /** Copies the value aside (DUMP and RESTORE work across Cluster slots), then deletes it only if
+   * it still holds what was read; if it does not, the copy goes too. */
   async quarantine(id: string, unreadable?: string): Promise<void> {
+    const key = this.key(id);
+    const aside = this.key(`corrupt:${id}`);
+    const payload = await this.#run('quarantine', () => this.connection.dump(key));
+    if (payload === null) return;
+    const keys = this.connection.keys;
     await this.#run('quarantine', () =>
-      this.client.quarantine(
-        this.key(id),
-        this.key(`corrupt:${id}`),
-        QUARANTINE_TTL_SECONDS,
-        unreadable ?? '',
-      ),
+      keys.restore(aside, QUARANTINE_TTL_SECONDS * 1000, payload, { REPLACE: true }),
     );
+    const taken = await this.#run('quarantine', () => keys.deleteIf(key, unreadable ?? ''));
+    if (taken === 0) await this.#run('quarantine', () => keys.unlink(aside));
   }
 
   /** Answers when Redis does; waits up to the connect timeout for a reconnection under way. */
   async ping(): Promise<void> {
-    if (!this.client.isReady && this.client.isOpen) {
+    if (!this.connection.isReady && this.connection.isOpen) {
       const abort = AbortSignal.timeout(this.#connectTimeoutMs);
       try {
-        await once(this.client, 'ready', { signal: abort });
+        await once(this.connection, 'ready', { signal: abort });
       } catch (error) {
         throw new StoreUnavailableError('redis', 'ping', 'not reconnected yet', { cause: error });
       }
     }
-    await this.#run('ping', () => this.client.ping());
+    await this.#run('ping', async () => {
+      await Promise.all((await this.connection.nodes()).map((node) => node.ping()));
+    });
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#run('delete', () => this.client.unlink(this.key(id)))) > 0;
+    return (await this.#run('delete', () => this.connection.keys.unlink(this.key(id)))) > 0;
   }
 
   async exists(id: string): Promise<boolean> {
-    return (await this.#run('exists', () => this.client.exists(this.key(id)))) > 0;
+    return (await this.#run('exists', () => this.connection.keys.exists(this.key(id)))) > 0;
   }
 
   async ttl(id: string): Promise<number | null> {
-    const seconds = await this.#run('ttl', () => this.client.ttl(this.key(id)));
+    const seconds = await this.#run('ttl', () => this.connection.keys.ttl(this.key(id)));
     if (seconds === -1) return null;
     return seconds === -2 ? 0 : seconds;
   }
 
+  /** One page from one node at a time; the cursor says which node and where in it. */
   list(options: ListOptions = {}): Promise<ListPage> {
     return this.#run('list', async () => {
-      const { cursor, keys } = await this.client.scan(options.cursor ?? '0', {
-        MATCH: `${globEscape(this.keyPrefix)}*`,
-        COUNT: Math.max(options.limit ?? 100, 100),
-      });
-      // Keys under the prefix whose suffix is not a session id (other tools' keys) are skipped.
-      const ids = keys
-        .map((key) => key.slice(this.keyPrefix.length))
-        .filter((id) => isValidSessionId(id));
-      const entries: StoredEntry[] = [];
-      if (ids.length > 0) {
-        const replies = await this.#readAll(ids, options.headBytes);
-        ids.forEach((id, i) => {
-          const value = replies[2 * i];
-          const ttl = Number(replies[2 * i + 1]);
-          if (isWrongType(value)) {
-            this.#logger.error(
-              { session_id: id, event_type: 'session_corrupt', reason: 'not a string value' },
-              'Chave de sessão com tipo inválido no Redis',
-            );
-          } else if (typeof value === 'string' && value !== '' && ttl !== -2) {
-            // (Expired or deleted between SCAN and the reads: GETRANGE answers "" and GET null.)
-            entries.push({ id, value, ttl: ttl === -1 ? null : ttl });
-          }
-        });
-      }
-      return { entries, cursor: cursor === '0' ? undefined : cursor };
+      const nodes = await this.connection.nodes();
+      const position = parseCursor(options.cursor, nodes.length);
+      const node = nodes[position.node];
+      if (!node) return { entries: [], cursor: undefined };
+      const page = await node.scan(
+        position.cursor,
+        `${globEscape(this.keyPrefix)}*`,
+        Math.max(options.limit ?? 100, 100),
+      );
+      const entries = await this.#entries(node, page.keys, options.headBytes);
+      const next =
+        page.cursor !== '0'
+          ? `${position.node}:${page.cursor}`
+          : position.node + 1 < nodes.length
+            ? `${position.node + 1}:0`
+            : undefined;
+      return { entries, cursor: next };
     });
   }
 
+  /** INFO of every master, added up (memory, evictions, hits) for a Cluster. */
   async status(): Promise<StoreStatus> {
-    const info = await this.#run('status', () => this.client.info());
-    const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+    const infos = await this.#run('status', async () =>
+      Promise.all((await this.connection.nodes()).map((node) => node.info())),
+    );
+    const field = (info: string, name: string) =>
+      new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+    const sum = (name: string) =>
+      infos.reduce((total, info) => total + Number(field(info, name) ?? 0), 0);
+    const first = infos[0] ?? '';
     return {
       backend: 'redis',
       connected: this.connected,
-      evictedKeys: Number(field('evicted_keys') ?? 0),
-      maxmemoryPolicy: field('maxmemory_policy'),
-      maxmemoryBytes: Number(field('maxmemory') ?? 0),
-      usedMemoryBytes: Number(field('used_memory') ?? 0),
-      keyspaceHits: Number(field('keyspace_hits') ?? 0),
-      keyspaceMisses: Number(field('keyspace_misses') ?? 0),
+      evictedKeys: sum('evicted_keys'),
+      maxmemoryPolicy: field(first, 'maxmemory_policy'),
+      maxmemoryBytes: sum('maxmemory'),
+      usedMemoryBytes: sum('used_memory'),
+      keyspaceHits: sum('keyspace_hits'),
+      keyspaceMisses: sum('keyspace_misses'),
     };
   }
 
@@ -271,46 +306,81 @@ export class RedisSessionStore implements SessionStore {
    * never FLUSHDB. With `dryRun`, only counts them. Returns the keys found. */
   async purge({ dryRun = false } = {}): Promise<string[]> {
     const found: string[] = [];
-    let cursor = '0';
-    do {
-      const page = await this.#run('purge', () =>
-        this.client.scan(cursor, { MATCH: `${globEscape(this.keyPrefix)}*`, COUNT: 1000 }),
-      );
-      cursor = page.cursor;
-      found.push(...page.keys);
-      if (!dryRun && page.keys.length > 0)
-        await this.#run('purge', () => this.client.unlink(page.keys));
-    } while (cursor !== '0');
+    for (const node of await this.#run('purge', () => this.connection.nodes())) {
+      let cursor = '0';
+      do {
+        const page = await this.#run('purge', () =>
+          node.scan(cursor, `${globEscape(this.keyPrefix)}*`, 1000),
+        );
+        cursor = page.cursor;
+        found.push(...page.keys);
+        // One UNLINK per key: on a Cluster, keys of different slots cannot share a command.
+        if (!dryRun && page.keys.length > 0) {
+          await this.#run('purge', () => node.pipeline(page.keys.map((key) => ['UNLINK', key])));
+        }
+      } while (cursor !== '0');
+    }
     return found;
   }
 
   /** Closes within the command deadline, dropping the connection if Redis does not answer. */
   async close(): Promise<void> {
-    if (!this.client.isOpen) return;
+    if (!this.connection.isOpen) return;
     try {
-      await withDeadline(this.client.close(), this.#commandTimeoutMs);
+      await withDeadline(this.connection.close(), this.#commandTimeoutMs);
     } catch {
-      this.client.destroy();
+      this.connection.destroy();
     }
+  }
+
+  /** The sessions among `keys` (all on `node`), skipping keys under the prefix whose suffix is
+   * not a session id (other tools' keys) and keys gone since the SCAN. */
+  async #entries(
+    node: KeyspaceNode,
+    keys: readonly string[],
+    headBytes: number | undefined,
+  ): Promise<StoredEntry[]> {
+    const ids = keys
+      .map((key) => key.slice(this.keyPrefix.length))
+      .filter((id) => isValidSessionId(id));
+    const entries: StoredEntry[] = [];
+    if (ids.length === 0) return entries;
+    const replies = await this.#readAll(node, ids, headBytes);
+    ids.forEach((id, i) => {
+      const value = replies[2 * i];
+      const ttl = Number(replies[2 * i + 1]);
+      if (isWrongType(value)) {
+        this.#logger.error(
+          { session_id: id, event_type: 'session_corrupt', reason: 'not a string value' },
+          'Chave de sessão com tipo inválido no Redis',
+        );
+      } else if (typeof value === 'string' && value !== '' && ttl !== -2) {
+        // (Expired or deleted between SCAN and the reads: GETRANGE answers "" and GET null.)
+        entries.push({ id, value, ttl: ttl === -1 ? null : ttl });
+      }
+    });
+    return entries;
   }
 
   /** Value (or its first headBytes) and TTL of each id, in one pipelined round trip. Should a
    * key fail (one of another Redis type), the page is read again key by key, and that key's
    * error comes back in place of its value. */
-  async #readAll(ids: string[], headBytes: number | undefined): Promise<unknown[]> {
+  async #readAll(
+    node: KeyspaceNode,
+    ids: string[],
+    headBytes: number | undefined,
+  ): Promise<unknown[]> {
     const commands = ids.flatMap((id) => {
       const key = this.key(id);
       const read = headBytes ? ['GETRANGE', key, '0', String(headBytes - 1)] : ['GET', key];
       return [read, ['TTL', key]];
     });
-    const pipeline = this.client.multi();
-    for (const args of commands) pipeline.addCommand(args);
     try {
-      return await pipeline.execAsPipeline();
+      return await node.pipeline(commands);
     } catch (error) {
       if (!(error instanceof ErrorReply)) throw error;
     }
-    const replies = await Promise.allSettled(commands.map((args) => this.client.sendCommand(args)));
+    const replies = await Promise.allSettled(commands.map((args) => node.send(args)));
     return replies.map((reply) => {
       if (reply.status === 'fulfilled') return reply.value;
       if (reply.reason instanceof ErrorReply) return reply.reason;

@@ -1,0 +1,101 @@
+/**
+ * Encryption at rest: AES-256-GCM (node:crypto) of a session's conversation, with the id of the
+ * key beside the ciphertext so that old keys can still read during a rotation. The session id
+ * and the clear head (state, attempts, version, times) are bound to the ciphertext as
+ * additional data: a value moved to another session, or a head edited by hand, fails to open.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { EncryptionKey } from '../config.js';
+import { SessionCorruptError } from './errors.js';
+
+export const SEALED_ALGORITHM = 'A256GCM';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** The encrypted part of a stored session. */
+export interface Sealed {
+  readonly alg: typeof SEALED_ALGORITHM;
+  /** Id of the key that encrypted it. */
+  readonly kid: string;
+  /** base64 of the 12-byte nonce. */
+  readonly iv: string;
+  /** base64 of the 16-byte authentication tag. */
+  readonly tag: string;
+  /** base64 of the ciphertext. */
+  readonly data: string;
+}
+
+export class SessionCipher {
+  readonly #writer: EncryptionKey;
+  readonly #keys: ReadonlyMap<string, Buffer>;
+
+  /** `keys[0]` encrypts; every key decrypts what it wrote. */
+  constructor(keys: readonly EncryptionKey[]) {
+    const [writer] = keys;
+    if (!writer) throw new TypeError('SessionCipher needs at least one key');
+    for (const { id, key } of keys) {
+      if (key.length !== 32) throw new TypeError(`encryption key ${id} is not 32 bytes`);
+    }
+    this.#writer = writer;
+    this.#keys = new Map(keys.map(({ id, key }) => [id, key]));
+  }
+
+  /** Id of the key new values are written with. */
+  get keyId(): string {
+    return this.#writer.id;
+  }
+
+  seal(sessionId: string, head: string, plaintext: string): Sealed {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#writer.key, iv, {
+      authTagLength: TAG_BYTES,
+    });
+    cipher.setAAD(additionalData(sessionId, head));
+    const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return {
+      alg: SEALED_ALGORITHM,
+      kid: this.#writer.id,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
+  }
+
+  /** The plaintext; SessionCorruptError when the key is unknown or anything was altered. */
+  open(sessionId: string, head: string, sealed: Sealed): string {
+    const key = this.#keys.get(sealed.kid);
+    if (!key) {
+      throw new SessionCorruptError(
+        sessionId,
+        `encrypted with key ${sealed.kid}, which is not among the configured keys (${[...this.#keys.keys()].join(', ')})`,
+      );
+    }
+    const iv = Buffer.from(sealed.iv, 'base64');
+    const tag = Buffer.from(sealed.tag, 'base64');
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
+      throw new SessionCorruptError(sessionId, 'encrypted value with a malformed nonce or tag');
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(additionalData(sessionId, head));
+      decipher.setAuthTag(tag);
+      const data = Buffer.from(sealed.data, 'base64');
+      return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+    } catch (error) {
+      throw new SessionCorruptError(
+        sessionId,
+        `encrypted value fails authentication with key ${sealed.kid} (altered, or moved from another session)`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function additionalData(sessionId: string, head: string): Buffer {
+  return Buffer.from(`${sessionId}\n${head}`, 'utf8');
+}
+
+/** The cipher for the configured keys, or undefined when encryption is off. */
+export function cipherFor(keys: readonly EncryptionKey[]): SessionCipher | undefined {
+  return keys.length > 0 ? new SessionCipher(keys) : undefined;
+}

@@ -1,0 +1,313 @@
+/**
+ * One Redis connection, whatever the topology: a single server, a Cluster (`createCluster`, keys
+ * routed by slot, every master scanned for listings) or a master found through Sentinel
+ * (`createSentinel`, which follows a failover). The store talks to the two narrow views below
+ * and never to a topology's own client type.
+ */
+import { EventEmitter } from 'node:events';
+import { createClient, createCluster, createSentinel, RESP_TYPES } from '@redis/client';
+import * as scripts from './redis-scripts.js';
+
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisConnectionOptions {
+  /** redis:// or rediss:// URL: credentials, TLS and database. For a cluster or Sentinel, only
+   * its credentials and scheme are used. */
+  url: string;
+  /** Seed nodes of a Redis Cluster. */
+  cluster?: { nodes: readonly RedisNodeAddress[] } | undefined;
+  /** Sentinels, and the name of the master they watch. */
+  sentinel?: { nodes: readonly RedisNodeAddress[]; name: string } | undefined;
+  /** PEM contents for a private CA and a client certificate (rediss:// only). */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } | undefined;
+  connectTimeoutMs: number;
+  /** Reconnection delay once connected; at start-up an error ends the attempt at once. */
+  reconnectDelay: (retries: number) => number;
+  /** Commands waiting at once; past it, new ones fail instead of piling up. */
+  maxQueuedCommands: number;
+}
+
+export interface SetOptions {
+  expiration: { type: 'EX'; value: number };
+}
+
+/** Commands on one key, sent to the node that holds it. */
+export interface KeyCommands {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options: SetOptions): Promise<unknown>;
+  unlink(key: string): Promise<number>;
+  exists(key: string): Promise<number>;
+  ttl(key: string): Promise<number>;
+  restore(
+    key: string,
+    ttlMs: number,
+    payload: Buffer,
+    options: { REPLACE: true },
+  ): Promise<unknown>;
+  setIf(
+    key: string,
+    value: string,
+    ttl: number,
+    min: number,
+    max: number,
+    createdAt: string,
+  ): Promise<[number, number]>;
+  deleteIf(key: string, unreadable: string): Promise<number>;
+}
+
+/** A server holding part (or all) of the keyspace: what listing, purging and INFO need. */
+export interface KeyspaceNode {
+  readonly address: string;
+  scan(cursor: string, match: string, count: number): Promise<{ cursor: string; keys: string[] }>;
+  /** Sends the commands in one round trip; rejects with the first error reply, if any. */
+  pipeline(commands: string[][]): Promise<unknown[]>;
+  /** One command on its own: its error reply rejects this one alone. */
+  send(args: string[]): Promise<unknown>;
+  info(): Promise<string>;
+  ping(): Promise<unknown>;
+}
+
+export interface RedisConnection extends EventEmitter {
+  readonly topology: 'single' | 'cluster' | 'sentinel';
+  readonly keys: KeyCommands;
+  /** DUMP of one key as bytes (null when absent). */
+  dump(key: string): Promise<Buffer | null>;
+  /** The masters, in a stable order (by address). */
+  nodes(): Promise<KeyspaceNode[]>;
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+const binary = { [RESP_TYPES.BLOB_STRING]: Buffer };
+
+/** The parts of a plain client that a KeyspaceNode uses. */
+interface NodeClient {
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{
+    cursor: string;
+    keys: string[];
+  }>;
+  multi(): {
+    addCommand(args: string[]): unknown;
+    execAsPipeline(): Promise<unknown[]>;
+  };
+  info(): Promise<string>;
+  ping(): Promise<unknown>;
+}
+
+function keyspaceNode(
+  address: string,
+  client: NodeClient,
+  send: (args: string[]) => Promise<unknown>,
+): KeyspaceNode {
+  return {
+    address,
+    scan: (cursor, match, count) => client.scan(cursor, { MATCH: match, COUNT: count }),
+    pipeline: (commands) => {
+      const pipeline = client.multi();
+      for (const args of commands) pipeline.addCommand(args);
+      return pipeline.execAsPipeline();
+    },
+    send,
+    info: () => client.info(),
+    ping: () => client.ping(),
+  };
+}
+
+/** Client options shared by every topology's data connections. */
+function clientOptions(options: RedisConnectionOptions, connected: () => boolean) {
+  const url = new URL(options.url);
+  const tls = url.protocol === 'rediss:';
+  return {
+    username: url.username === '' ? undefined : decodeURIComponent(url.username),
+    password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: options.maxQueuedCommands,
+    // Every operation has its own deadline in the store, covering commands already sent; the
+    // client's timer (only for commands not yet sent) would be a second one per command.
+    commandOptions: { timeout: 0 },
+    // Redis Enterprise maintenance notifications: not used here.
+    maintNotifications: 'disabled' as const,
+    socket: {
+      connectTimeout: options.connectTimeoutMs,
+      reconnectStrategy: (retries: number, cause: Error) =>
+        connected() ? options.reconnectDelay(retries) : new Error(cause.message, { cause }),
+      ...(tls ? { tls: true as const, ...options.tls } : {}),
+    },
+  };
+}
+
+/** Builds the connection (not yet connected). */
+export function createRedisConnection(options: RedisConnectionOptions): RedisConnection {
+  if (options.cluster) return new ClusterConnection(options, options.cluster.nodes);
+  if (options.sentinel) return new SentinelConnection(options, options.sentinel);
+  return new SingleConnection(options);
+}
+
+/** Until the first connection succeeds, an error ends the attempt; after it, reconnections. */
+abstract class Connection extends EventEmitter {
+  protected started = false;
+  protected readonly connected = () => this.started;
+}
+
+class SingleConnection extends Connection implements RedisConnection {
+  readonly topology = 'single';
+  readonly keys: KeyCommands;
+  readonly #client;
+  readonly #node: KeyspaceNode;
+
+  constructor(options: RedisConnectionOptions) {
+    super();
+    const client = createClient({
+      url: options.url,
+      scripts,
+      ...clientOptions(options, this.connected),
+    });
+    client.on('error', (error: Error) => this.emit('error', error));
+    client.on('ready', () => this.emit('ready'));
+    this.#client = client;
+    this.keys = client as unknown as KeyCommands;
+    this.#node = keyspaceNode(options.url, client as unknown as NodeClient, (args) =>
+      client.sendCommand(args),
+    );
+  }
+  get isReady() {
+    return this.#client.isReady;
+  }
+  get isOpen() {
+    return this.#client.isOpen;
+  }
+  async connect() {
+    await this.#client.connect();
+    this.started = true;
+  }
+  dump(key: string) {
+    return this.#client.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
+  }
+  async nodes() {
+    return [this.#node];
+  }
+  close() {
+    return this.#client.close();
+  }
+  destroy() {
+    this.#client.destroy();
+  }
+}
+
+class ClusterConnection extends Connection implements RedisConnection {
+  readonly topology = 'cluster';
+  readonly keys: KeyCommands;
+  readonly #cluster;
+
+  constructor(options: RedisConnectionOptions, nodes: readonly RedisNodeAddress[]) {
+    super();
+    const cluster = createCluster({
+      rootNodes: nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
+      defaults: clientOptions(options, this.connected),
+      scripts,
+      useReplicas: false,
+    });
+    cluster.on('error', (error: Error) => this.emit('error', error));
+    cluster.on('node-error', (error: Error) => this.emit('error', error));
+    cluster.on('node-ready', () => {
+      if (cluster.isReady) this.emit('ready');
+    });
+    this.#cluster = cluster;
+    this.keys = cluster as unknown as KeyCommands;
+  }
+  get isReady() {
+    return this.#cluster.isReady;
+  }
+  get isOpen() {
+    return this.#cluster.isOpen;
+  }
+  async connect() {
+    await this.#cluster.connect();
+    this.started = true;
+  }
+  dump(key: string) {
+    return this.#cluster.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
+  }
+  async nodes() {
+    const masters = [...this.#cluster.masters].sort((a, b) => a.address.localeCompare(b.address));
+    return Promise.all(
+      masters.map(async (master) => {
+        const client = await this.#cluster.nodeClient(master);
+        return keyspaceNode(master.address, client as unknown as NodeClient, (args) =>
+          client.sendCommand(args),
+        );
+      }),
+    );
+  }
+  close() {
+    return this.#cluster.close();
+  }
+  destroy() {
+    this.#cluster.destroy();
+  }
+}
+
+class SentinelConnection extends Connection implements RedisConnection {
+  readonly topology = 'sentinel';
+  readonly keys: KeyCommands;
+  readonly #sentinel;
+  readonly #node: KeyspaceNode;
+
+  constructor(
+    options: RedisConnectionOptions,
+    sentinel: { nodes: readonly RedisNodeAddress[]; name: string },
+  ) {
+    super();
+    const client = createSentinel({
+      name: sentinel.name,
+      sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
+      nodeClientOptions: clientOptions(options, this.connected),
+      sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
+      scripts,
+      masterPoolSize: 1,
+    });
+    client.on('error', (error: Error) => this.emit('error', error));
+    client.on('topology-change', () => {
+      if (client.isReady) this.emit('ready');
+    });
+    this.#sentinel = client;
+    this.keys = client as unknown as KeyCommands;
+    // Every command goes to the current master.
+    this.#node = keyspaceNode(
+      `sentinel:${sentinel.name}`,
+      client as unknown as NodeClient,
+      (args) => client.sendCommand(false, args),
+    );
+  }
+  get isReady() {
+    return this.#sentinel.isReady;
+  }
+  get isOpen() {
+    return this.#sentinel.isOpen;
+  }
+  async connect() {
+    await this.#sentinel.connect();
+    this.started = true;
+  }
+  dump(key: string) {
+    return this.#sentinel.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
+  }
+  async nodes() {
+    return [this.#node];
+  }
+  close() {
+    return this.#sentinel.close();
+  }
+  destroy() {
+    void this.#sentinel.destroy();
+  }
+}

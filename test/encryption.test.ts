@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { SessionCipher } from '../src/sessions/cipher.js';
+import {
+  decodeHead,
+  decodeSession,
+  encodeSession,
+  type SessionRecord,
+} from '../src/sessions/codec.js';
+import { SessionCorruptError } from '../src/sessions/errors.js';
+import { SessionManager } from '../src/sessions/manager.js';
+import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import { exportSessions, importSessions } from '../src/sessions/transfer.js';
+import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+
+const newKey = () => randomBytes(32).toString('base64');
+const keysOf = (...keys: string[]) =>
+  loadConfig({ env: { SESSION_ENCRYPTION_KEYS: keys.join(',') }, envFile: false }).encryptionKeys;
+
+const SECRET = 'a torneira da cozinha está pingando desde ontem';
+const record: SessionRecord = {
+  schema_version: 1,
+  version: 3,
+  state: 'waiting_feedback',
+  current_attempt: 2,
+  max_attempts: 3,
+  use_rag: true,
+  use_web_search: false,
+  created_at: '2026-01-01T10:00:00.000Z',
+  updated_at: '2026-01-01T10:05:00.000Z',
+  problem: SECRET,
+  conversation_history: [
+    { role: 'user', content: SECRET, at: '2026-01-01T10:00:00.000Z' },
+    { role: 'assistant', content: 'Feche o registro.', at: '2026-01-01T10:00:01.000Z' },
+  ],
+};
+const limits = { maxHistoryMessages: 100, maxBytes: 262144 };
+
+async function* iterate(lines: string[]) {
+  yield* lines;
+}
+
+describe('encryption at rest', () => {
+  const [one, two] = [newKey(), newKey()];
+  const cipher = new SessionCipher(keysOf(one));
+
+  it('round-trips a session, and the stored value holds no word of the conversation', () => {
+    const { json } = encodeSession('s1', record, { ...limits, cipher });
+    assert.ok(!json.includes('torneira'), json);
+    assert.ok(!json.includes('registro'), json);
+    assert.ok(!json.includes('conversation_history'));
+    assert.deepEqual(decodeSession('s1', json, cipher), record);
+  });
+
+  it('keeps the head readable for listings and for compare-and-set', () => {
+    const { json } = encodeSession('s1', record, { ...limits, cipher });
+    assert.match(json, /^\{"schema_version":1,"version":3,"state":"waiting_feedback",/);
+    const head = decodeHead('s1', json.slice(0, 512));
+    assert.equal(head?.state, 'waiting_feedback');
+    assert.equal(head?.current_attempt, 2);
+    assert.equal(head?.version, 3);
+  });
+
+  it('writes each value with a fresh nonce', () => {
+    const a = encodeSession('s1', record, { ...limits, cipher }).json;
+    const b = encodeSession('s1', record, { ...limits, cipher }).json;
+    assert.notEqual(a, b);
+  });
+
+  it('reads with an old key during a rotation and writes with the first one', () => {
+    const old = encodeSession('s1', record, { ...limits, cipher }).json;
+    const rotated = new SessionCipher(keysOf(two, one));
+    assert.deepEqual(decodeSession('s1', old, rotated), record);
+    const rewritten = encodeSession('s1', record, { ...limits, cipher: rotated }).json;
+    const kid = (json: string) => (JSON.parse(json) as { sealed: { kid: string } }).sealed.kid;
+    assert.equal(kid(rewritten), rotated.keyId);
+    assert.notEqual(kid(rewritten), kid(old));
+    // Once the old key is gone, what it wrote cannot be read; what the new one wrote can.
+    const newOnly = new SessionCipher(keysOf(two));
+    assert.deepEqual(decodeSession('s1', rewritten, newOnly), record);
+    assert.throws(
+      () => decodeSession('s1', old, newOnly),
+      (error) =>
+        error instanceof SessionCorruptError &&
+        error.message.includes(`key ${kid(old)}`) &&
+        error.message.includes('not among the configured keys'),
+    );
+  });
+
+  it('refuses an encrypted value when no key is configured', () => {
+    const { json } = encodeSession('s1', record, { ...limits, cipher });
+    assert.throws(() => decodeSession('s1', json), /no SESSION_ENCRYPTION_KEY is configured/);
+  });
+
+  it('detects a tampered ciphertext, a tampered head, and a value moved to another session', () => {
+    const { json } = encodeSession('s1', record, { ...limits, cipher });
+    const stored = JSON.parse(json) as { sealed: { data: string }; state: string };
+    const data = Buffer.from(stored.sealed.data, 'base64');
+    data[0] = (data[0] ?? 0) ^ 1;
+    const flipped = JSON.stringify({
+      ...stored,
+      sealed: { ...stored.sealed, data: data.toString('base64') },
+    });
+    assert.throws(() => decodeSession('s1', flipped, cipher), /fails authentication/);
+    const promoted = json.replace('"state":"waiting_feedback"', '"state":"resolved"');
+    assert.throws(() => decodeSession('s1', promoted, cipher), /fails authentication/);
+    assert.throws(() => decodeSession('s2', json, cipher), /fails authentication/);
+    const truncated = JSON.stringify({ ...stored, sealed: { ...stored.sealed, tag: 'AAAA' } });
+    assert.throws(() => decodeSession('s1', truncated, cipher), /malformed nonce or tag/);
+  });
+
+  it('still reads values written before encryption was turned on', () => {
+    const { json } = encodeSession('s1', record, limits);
+    assert.deepEqual(decodeSession('s1', json, cipher), record);
+  });
+});
+
+describe('encryption through the SessionManager', () => {
+  const key = newKey();
+
+  async function open(env: Record<string, string>, store = new MemorySessionStore()) {
+    const logs = captureLogs('info');
+    const manager = await SessionManager.create({
+      config: testConfig(env),
+      store,
+      logger: logs.logger,
+      responder: await testResponder(),
+    });
+    return { manager, store, logs };
+  }
+
+  it('stores sessions encrypted, lists them, and re-encrypts clear ones on their next save', async () => {
+    const store = new MemorySessionStore();
+    const clear = await open({}, store);
+    await clear.manager.withSession('old', (agent) => agent.chat('a torneira pinga'));
+    assert.match((await store.get('old')) ?? '', /torneira/);
+
+    const { manager } = await open({ SESSION_ENCRYPTION_KEY: key }, store);
+    await manager.withSession('new', (agent) => agent.chat('o chuveiro não esquenta'));
+    assert.ok(!((await store.get('new')) ?? '').includes('chuveiro'));
+    await manager.withSession('old', (agent) => agent.chat('não'));
+    const old = (await store.get('old')) ?? '';
+    assert.ok(!old.includes('torneira'), 'rewritten encrypted');
+    assert.equal((await manager.getAgent('old'))?.conversationHistory.length, 4);
+    const listed = await manager.listSessions();
+    assert.deepEqual(
+      listed.map((s) => [s.sessionId, s.state, s.currentAttempt]),
+      [
+        ['new', 'waiting_feedback', 1],
+        ['old', 'waiting_feedback', 2],
+      ],
+    );
+    await manager.close();
+  });
+
+  it('quarantines a session whose key is no longer configured and starts a new one', async () => {
+    const store = new MemorySessionStore();
+    const before = await open({ SESSION_ENCRYPTION_KEY: key }, store);
+    await before.manager.withSession('lost', (agent) => agent.chat('a torneira pinga'));
+    const written = await store.get('lost');
+
+    const { manager, logs } = await open({ SESSION_ENCRYPTION_KEY: newKey() }, store);
+    const agent = await manager.getOrCreateAgent('lost');
+    assert.equal(agent.state, 'new_problem');
+    assert.equal(store.quarantined('lost'), written, 'kept, still encrypted, for inspection');
+    const corrupt = logs.records().find((r) => r.event_type === 'session_corrupt');
+    assert.match(String(corrupt?.reason), /not among the configured keys/);
+    await manager.close();
+  });
+
+  it('exports encrypted sessions still encrypted, and imports them with the key', async () => {
+    const store = new MemorySessionStore();
+    const { manager } = await open({ SESSION_ENCRYPTION_KEY: key }, store);
+    await manager.withSession('backup', (agent) => agent.chat('a torneira pinga'));
+    const lines: string[] = [];
+    for await (const line of exportSessions(store, { cipher: manager.cipher })) {
+      lines.push(JSON.stringify(line));
+    }
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0]?.includes('torneira'), 'the backup is encrypted too');
+
+    const target = new MemorySessionStore();
+    const withoutKey = await importSessions(target, iterate(lines), { ...limits, defaultTtl: 60 });
+    assert.equal(withoutKey.imported, 0);
+    assert.match(withoutKey.failed[0]?.reason ?? '', /no SESSION_ENCRYPTION_KEY/);
+    const withKey = await importSessions(target, iterate(lines), {
+      ...limits,
+      defaultTtl: 60,
+      cipher: manager.cipher,
+    });
+    assert.equal(withKey.imported, 1);
+    const restored = decodeSession('backup', (await target.get('backup')) ?? '', manager.cipher);
+    assert.equal(restored.conversation_history[0]?.content, 'a torneira pinga');
+    await manager.close();
+  });
+});
+
+describe('encryption settings', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ env, envFile: false });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    assert.fail('accepted');
+  };
+
+  it('takes one key, or a list whose first key writes', () => {
+    const [a, b] = [newKey(), newKey()];
+    assert.equal(loadConfig({ env: {}, envFile: false }).encryptionKeys.length, 0);
+    assert.equal(
+      loadConfig({ env: { SESSION_ENCRYPTION_KEY: a }, envFile: false }).encryptionKeys.length,
+      1,
+    );
+    const keys = keysOf(b, a);
+    assert.equal(keys.length, 2);
+    assert.deepEqual(keys[0]?.key, Buffer.from(b, 'base64'));
+    assert.match(keys[0]?.id ?? '', /^[0-9a-f]{8}$/);
+  });
+
+  it('refuses a key that is not 32 bytes of base64, without showing it', () => {
+    const short = randomBytes(16).toString('base64');
+    const message = problems({ SESSION_ENCRYPTION_KEY: short });
+    assert.match(message, /SESSION_ENCRYPTION_KEY must be 32 bytes in base64/);
+    assert.ok(!message.includes(short));
+    assert.match(
+      problems({ SESSION_ENCRYPTION_KEYS: `${newKey()},nope` }),
+      /SESSION_ENCRYPTION_KEYS/,
+    );
+  });
+
+  it('refuses both variables at once', () => {
+    assert.match(
+      problems({ SESSION_ENCRYPTION_KEY: newKey(), SESSION_ENCRYPTION_KEYS: newKey() }),
+      /cannot both be set/,
+    );
+  });
+
+  it('never shows a key in the configuration printed or logged', () => {
+    const key = newKey();
+    const config = loadConfig({ env: { SESSION_ENCRYPTION_KEY: key }, envFile: false });
+    const hex = Buffer.from(key, 'base64').toString('hex');
+    for (const text of [String(config), JSON.stringify(config)]) {
+      assert.ok(!text.includes(key) && !text.includes(hex), text);
+      assert.ok(text.includes(config.encryptionKeys[0]?.id ?? '?'));
+    }
+  });
+});
