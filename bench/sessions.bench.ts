@@ -1,8 +1,11 @@
 /**
  * Save, load and "list 100 sessions" through the SessionManager, for memory and for Redis, next
  * to the raw @redis/client doing the same work on the same payload in the same run.
- * Sessions hold 20-message histories (about 5 KB). Run with `npm run bench`.
+ * Sessions hold 20-message histories (about 5 KB). Then, in one interleaved run, save and load on
+ * a 3-master Redis Cluster and with encryption at rest, next to a single node in clear.
+ * Run with `npm run bench`.
  */
+import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from '@redis/client';
 import { RepairAgent } from '../src/agent/repair-agent.js';
 import { loadConfig } from '../src/config.js';
@@ -13,8 +16,9 @@ import { RedisSessionStore } from '../src/sessions/stores/redis.js';
 import * as scripts from '../src/sessions/stores/redis-scripts.js';
 import type { SessionStore } from '../src/sessions/types.js';
 import { testResponder } from '../test/support/fixtures.js';
-import { startRedisServer } from '../test/support/redis-server.js';
-import { measure } from './measure.js';
+import { startRedisCluster } from '../test/support/redis-cluster.js';
+import { type RedisServer, startRedisServer } from '../test/support/redis-server.js';
+import { measure, type Timed } from './measure.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 3000);
 const LIST_SAMPLES = Number(process.env.BENCH_LIST_SAMPLES ?? 500);
@@ -32,10 +36,16 @@ async function conversation(): Promise<RepairAgent> {
   return agent;
 }
 
-async function openManager(store: SessionStore): Promise<SessionManager> {
+async function openManager(
+  store: SessionStore,
+  env: Record<string, string> = {},
+): Promise<SessionManager> {
   return SessionManager.create({
     store,
-    config: loadConfig({ env: { SESSION_TTL: String(TTL), MAX_ATTEMPTS: '10' }, envFile: false }),
+    config: loadConfig({
+      env: { SESSION_TTL: String(TTL), MAX_ATTEMPTS: '10', ...env },
+      envFile: false,
+    }),
     logger: createLogger({ level: 'silent' }),
     responder: await testResponder(),
   });
@@ -126,6 +136,70 @@ async function benchBackend(
   return rows;
 }
 
+/** Save and load on a Cluster and with encryption, against a single node in clear, interleaved. */
+async function benchVariants(server: RedisServer): Promise<Row[]> {
+  const cluster = await startRedisCluster({ masters: 3 });
+  try {
+    const template = await conversation();
+    const single = await openManager(await RedisSessionStore.connect({ url: server.url(2) }));
+    const encrypted = await openManager(await RedisSessionStore.connect({ url: server.url(3) }), {
+      SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
+    const clustered = await openManager(
+      await RedisSessionStore.connect({ url: cluster.url(), cluster: { nodes: cluster.nodes } }),
+    );
+    const managers = [single, encrypted, clustered];
+    const agents = await Promise.all(
+      managers.map(async (manager) => {
+        await manager.updateAgent('bench-variant', template);
+        return manager.getOrCreateAgent('bench-variant');
+      }),
+    );
+    const sizes = await Promise.all(
+      managers.map(async (m) => Buffer.byteLength((await m.store.get('bench-variant')) ?? '')),
+    );
+    console.log(`variants: stored sizes ${sizes.join(', ')} bytes (clear, encrypted, cluster)`);
+    const [saveSingle, saveEncrypted, saveCluster, loadSingle, loadEncrypted, loadCluster] =
+      await measure(SAMPLES, [
+        ...managers.map(
+          (manager, i) => () => manager.updateAgent('bench-variant', agents[i] as RepairAgent),
+        ),
+        ...managers.map((manager) => () => manager.getOrCreateAgent('bench-variant')),
+      ] as [Timed, Timed, Timed, Timed, Timed, Timed]);
+    const clear = 'redis single node, clear';
+    const rows: Row[] = [
+      {
+        operation: 'save',
+        backend: 'redis, encrypted',
+        ...saveEncrypted,
+        baseline: { p50: saveSingle.p50, label: clear },
+      },
+      {
+        operation: 'load',
+        backend: 'redis, encrypted',
+        ...loadEncrypted,
+        baseline: { p50: loadSingle.p50, label: clear },
+      },
+      {
+        operation: 'save',
+        backend: 'redis cluster, 3 masters',
+        ...saveCluster,
+        baseline: { p50: saveSingle.p50, label: clear },
+      },
+      {
+        operation: 'load',
+        backend: 'redis cluster, 3 masters',
+        ...loadCluster,
+        baseline: { p50: loadSingle.p50, label: clear },
+      },
+    ];
+    for (const manager of managers) await manager.close();
+    return rows;
+  } finally {
+    await cluster.stop();
+  }
+}
+
 function printTable(rows: Row[]): void {
   const ms = (n: number) => `${n.toFixed(3)} ms`;
   const lines = [
@@ -162,6 +236,7 @@ try {
       save: rawSave,
       list: rawList,
     })),
+    ...(await benchVariants(server)),
   ];
   printTable(rows);
   const redis = (op: string) => rows.find((r) => r.backend === 'redis' && r.operation === op);
@@ -172,6 +247,16 @@ try {
       `${((cas?.p50 ?? 0) / (cas?.baseline?.p50 ?? 1)).toFixed(2)}x of the same compare-and-set; ` +
       `redis load p50 <= 1.3x raw: ${ratio('load').toFixed(2)}x; ` +
       `list 100 p50 < 1.5 ms: ${redis('list 100')?.p50.toFixed(3)} ms`,
+  );
+  const variant = (backend: string, op: string) => {
+    const row = rows.find((r) => r.backend === backend && r.operation === op);
+    return `${(((row?.p50 ?? 0) / (row?.baseline?.p50 ?? 1) - 1) * 100).toFixed(1)}%`;
+  };
+  console.log(
+    `goal: encryption adds <= 20% to p50: save +${variant('redis, encrypted', 'save')}, ` +
+      `load +${variant('redis, encrypted', 'load')}; ` +
+      `cluster vs single node: save +${variant('redis cluster, 3 masters', 'save')}, ` +
+      `load +${variant('redis cluster, 3 masters', 'load')}`,
   );
 } finally {
   await rawSave.close();

@@ -56,6 +56,28 @@ describe('API on Redis', redisTestOptions(), () => {
     }
   });
 
+  it('moves a corrupt session aside and starts the conversation over', async () => {
+    const server = await startRedisServer();
+    const app = await apiOn(server.url());
+    const raw = createClient({ url: server.url() });
+    await raw.connect();
+    try {
+      await raw.set('cql:session:estragada', '{"schema_version":1,"version":', { EX: 600 });
+      const reply = await chat(app, 'a torneira está pingando', 'estragada');
+      assert.equal(reply.statusCode, 200);
+      assert.equal(reply.json().metadata.current_attempt, 1);
+      assert.equal(
+        await raw.get('cql:session:corrupt:estragada'),
+        '{"schema_version":1,"version":',
+      );
+      assert.match(await metrics(app), /session_events_total\{event="corrupt"\} 1/);
+    } finally {
+      await raw.close();
+      await app.close();
+      await server.stop();
+    }
+  });
+
   it('answers 503 when the only store is a Redis that died', async () => {
     const server = await startRedisServer();
     const app = await createApi({

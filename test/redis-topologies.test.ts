@@ -313,7 +313,11 @@ describe('ACL users', redisTestOptions(), () => {
   let server: RedisServer;
   before(async () => {
     server = await startRedisServer({
-      aclUsers: ['default off', 'sessions on >s3nha-forte ~cql:* &* +@all'],
+      // The user the README documents: its prefix only, no dangerous commands.
+      aclUsers: [
+        'default off',
+        'sessions on >s3nha-forte ~cql:* +@read +@write +@scripting +@keyspace +info +ping',
+      ],
     });
   });
   after(() => server.stop());
@@ -332,9 +336,22 @@ describe('ACL users', redisTestOptions(), () => {
       const { manager } = await managerFor(env);
       assert.equal(manager.backend, 'redis');
       await manager.withSession('acl', (agent) => agent.chat('a torneira pinga'));
+      assert.equal((await manager.listSessions()).length, 1);
+      assert.equal((await manager.store.status()).connected, true);
       await manager.deleteSession('acl');
       await manager.close();
     }
+  });
+
+  it('quarantines a corrupt value with the documented permissions', async () => {
+    const { manager } = await managerFor({ REDIS_URL: at('sessions:s3nha-forte') });
+    const raw = createClient({ url: at('sessions:s3nha-forte') });
+    await raw.connect();
+    await raw.set('cql:session:torta', 'not json', { EX: 600 });
+    assert.equal((await manager.getOrCreateAgent('torta')).state, 'new_problem');
+    assert.equal(await raw.get('cql:session:corrupt:torta'), 'not json');
+    await raw.close();
+    await manager.close();
   });
 
   it('reports a wrong password or user as an authentication error', async () => {
