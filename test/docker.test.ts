@@ -63,6 +63,13 @@ describe('docker-compose.yml', composeOptions(), () => {
       'PORT',
       'MEMORY_SNAPSHOT_PATH',
       'COMPOSE_PROJECT_NAME',
+      // The compose file runs its own single Redis, in plain text on its private network.
+      'REDIS_CLUSTER_NODES',
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_NAME',
+      'REDIS_TLS_CA',
+      'REDIS_TLS_CERT',
+      'REDIS_TLS_KEY',
     ];
     const variables = [...read('.env.example').matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1] ?? '');
     for (const name of variables.filter((v) => !notForCompose.includes(v))) {
