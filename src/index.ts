@@ -1,7 +1,16 @@
 /** Public API of the CQL Agent session system. */
 
 export { classifyFeedback, type Feedback } from './agent/feedback.js';
-export { type KnowledgeDoc, loadKnowledge } from './agent/knowledge.js';
+export { type KnowledgeDoc, loadKnowledge, loadKnowledgeBase } from './agent/knowledge.js';
+export { KnowledgeIndex, type Passage } from './agent/knowledge-index.js';
+export { CircuitBreaker } from './agent/llm/breaker.js';
+export { createResponder } from './agent/llm/create-responder.js';
+export { UpstreamError, type UpstreamFailure } from './agent/llm/errors.js';
+export { LlmResponder, type LlmResponderOptions } from './agent/llm/llm-responder.js';
+export type { ChatModel, LlmMessage } from './agent/llm/model.js';
+export { OllamaChatModel } from './agent/llm/ollama.js';
+export { OpenAiChatModel } from './agent/llm/openai.js';
+export { SearxngSearch, type WebResult, type WebSearch } from './agent/llm/web-search.js';
 export { OfflineResponder } from './agent/offline-responder.js';
 export { RepairAgent, type RepairAgentOptions } from './agent/repair-agent.js';
 export type {
@@ -11,6 +20,8 @@ export type {
   Responder,
   SolutionReply,
   SolutionRequest,
+  TurnResult,
+  WebSearchStatus,
 } from './agent/types.js';
 export { type Config, ConfigError, loadConfig, redactRedisUrl } from './config.js';
 export { createLogger, type Logger } from './logger.js';

@@ -75,6 +75,11 @@ describe('HTTP API', () => {
         web_search_enabled: true,
         current_attempt: 1,
         max_attempts: 3,
+        sources: ['torneira-pingando'],
+        web_sources: [],
+        llm_provider: 'offline',
+        fallback_used: false,
+        web_search: 'not_needed',
       });
       assert.match(body.response, /O problema foi resolvido\?/);
       assert.ok(!Number.isNaN(Date.parse(body.timestamp)));

@@ -77,3 +77,15 @@ export async function loadKnowledge(dir: string = DEFAULT_KNOWLEDGE_DIR): Promis
     files.map(async (name) => parseKnowledgeDoc(name, await readFile(join(dir, name), 'utf8'))),
   );
 }
+
+/**
+ * The bundled repairs plus those of `extraDir`; a file there replaces the bundled one of the same
+ * name. Throws the file system's error when `extraDir` cannot be read.
+ */
+export async function loadKnowledgeBase(extraDir?: string): Promise<KnowledgeDoc[]> {
+  const bundled = await loadKnowledge();
+  if (extraDir === undefined) return bundled;
+  const byId = new Map(bundled.map((doc) => [doc.id, doc]));
+  for (const doc of await loadKnowledge(extraDir)) byId.set(doc.id, doc);
+  return [...byId.values()];
+}

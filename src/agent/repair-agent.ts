@@ -16,7 +16,14 @@ import {
   nextSolutionReply,
   RESOLVED_REPLY,
 } from './replies.js';
-import type { AgentSnapshot, AgentState, ChatMessage, Responder } from './types.js';
+import type {
+  AgentSnapshot,
+  AgentState,
+  ChatMessage,
+  Responder,
+  SolutionReply,
+  TurnResult,
+} from './types.js';
 
 /** A description given in pieces (after "more details, please") is kept up to this length. */
 const MAX_PROBLEM_LENGTH = 2000;
@@ -38,6 +45,8 @@ interface Turn {
   currentAttempt: number;
   problem: string | null;
   reply: string;
+  /** What the responder answered, when this turn asked it. */
+  solution?: SolutionReply;
 }
 
 export class RepairAgent {
@@ -109,6 +118,12 @@ export class RepairAgent {
 
   /** Answers one user message. If the responder fails, the agent is left exactly as it was. */
   async chat(message: string): Promise<string> {
+    return (await this.respond(message)).reply;
+  }
+
+  /** Answers one user message, with what the reply was based on. If the responder fails, the
+   * agent is left exactly as it was: no message of this turn is kept, no attempt consumed. */
+  async respond(message: string): Promise<TurnResult> {
     const text = message.trim();
     const turn = await this.#plan(text);
     const at = this.#now().toISOString();
@@ -119,7 +134,7 @@ export class RepairAgent {
       { role: 'user', content: text, at },
       { role: 'assistant', content: turn.reply, at },
     );
-    return turn.reply;
+    return this.#result(turn);
   }
 
   /** Starts over with a new problem; the conversation history is cleared. */
@@ -137,15 +152,16 @@ export class RepairAgent {
     // A new description; after "more details, please" it completes the earlier one.
     const pending = this.#state === 'new_problem' ? this.#problem : null;
     const problem = (pending ? `${pending}\n${text}` : text).slice(-MAX_PROBLEM_LENGTH);
-    const solution = await this.#solve(problem, 1);
+    const solution = await this.#solve(problem, 1, text);
     if (solution.needsDetails) {
-      return { state: 'new_problem', currentAttempt: 0, problem, reply: solution.text };
+      return { state: 'new_problem', currentAttempt: 0, problem, reply: solution.text, solution };
     }
     return {
       state: 'waiting_feedback',
       currentAttempt: 1,
       problem,
       reply: firstSolutionReply(solution.text),
+      solution,
     };
   }
 
@@ -163,11 +179,12 @@ export class RepairAgent {
       };
     }
     const attempt = this.#currentAttempt + 1;
-    const solution = await this.#solve(this.#problem ?? '', attempt);
+    const solution = await this.#solve(this.#problem ?? '', attempt, text);
     return {
       ...this.#unchanged(),
       currentAttempt: attempt,
       reply: nextSolutionReply(solution.text, attempt, this.#maxAttempts),
+      solution,
     };
   }
 
@@ -175,9 +192,24 @@ export class RepairAgent {
     return { state: this.#state, currentAttempt: this.#currentAttempt, problem: this.#problem };
   }
 
-  #solve(problem: string, attempt: number) {
+  #result({ reply, solution }: Turn): TurnResult {
+    const sources = solution?.sources ?? [];
+    const searchedOrNot =
+      sources.length > 0 || solution === undefined ? 'not_needed' : 'unavailable';
+    return {
+      reply,
+      responder: this.#responder.name,
+      sources,
+      webSources: solution?.webSources ?? [],
+      webSearch: solution?.webSearch ?? (this.useWebSearch ? searchedOrNot : 'disabled'),
+      fallbackUsed: solution?.fallbackUsed ?? false,
+    };
+  }
+
+  #solve(problem: string, attempt: number, message: string) {
     return this.#responder.solve({
       problem,
+      message,
       attempt,
       maxAttempts: this.#maxAttempts,
       history: this.#history,

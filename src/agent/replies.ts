@@ -11,12 +11,25 @@ export const AMBIGUOUS_REPLY = `Desculpe, não entendi sua resposta. ${FEEDBACK_
 export const EMPTY_MESSAGE_REPLY =
   'Não recebi nenhuma descrição. Conte qual é o problema: o que está com defeito e o que acontece.';
 
+/** A text that already ends by asking for 'sim' or 'não' (as a model is told to). */
+const ASKS_FOR_FEEDBACK = /\bsim\W{0,3}\s+ou\s+\W{0,3}n[aã]o\W{0,3}\s*$/i;
+
+/** The solution, then the feedback question unless the solution already ends with one. */
 export function firstSolutionReply(solution: string): string {
-  return `${solution}\n\n${FEEDBACK_QUESTION}`;
+  const text = solution.trim();
+  return ASKS_FOR_FEEDBACK.test(text) ? text : `${text}\n\n${FEEDBACK_QUESTION}`;
 }
 
+/** Which attempt this is, then the solution and the feedback question; the parts the solution
+ * already has (a model is told to name the attempt and ask) are not repeated. */
 export function nextSolutionReply(solution: string, attempt: number, maxAttempts: number): string {
-  return `Entendi. Vamos tentar outra abordagem (tentativa ${attempt} de ${maxAttempts}).\n\n${solution}\n\n${FEEDBACK_QUESTION}`;
+  const named = new RegExp(`tentativa\\s*${attempt}\\s*(de|/)\\s*${maxAttempts}\\b`, 'i').test(
+    solution,
+  );
+  const reply = firstSolutionReply(solution);
+  return named
+    ? reply
+    : `Entendi. Vamos tentar outra abordagem (tentativa ${attempt} de ${maxAttempts}).\n\n${reply}`;
 }
 
 export function maxAttemptsReply(maxAttempts: number): string {

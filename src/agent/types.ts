@@ -28,21 +28,57 @@ export interface AgentSnapshot {
 }
 
 export interface SolutionRequest {
+  /** The whole description of the problem (given in one message or in several). */
   readonly problem: string;
+  /** What the user said this turn: the description, or the answer to the previous attempt.
+   * @default problem */
+  readonly message?: string;
   /** 1-based attempt the solution is for. */
   readonly attempt: number;
   readonly maxAttempts: number;
+  /** The conversation before this turn (the message of this turn is not in it yet). */
   readonly history: readonly ChatMessage[];
   readonly useRag: boolean;
   readonly useWebSearch: boolean;
 }
 
+/**
+ * What web search did for a reply:
+ * - `disabled`: the conversation turned it off (`use_web_search: false`);
+ * - `not_needed`: the knowledge base had the answer, or the reply needed no search;
+ * - `unavailable`: it would have been used, but no search service is configured or it failed;
+ * - `no_results`: the search service answered with nothing;
+ * - `used`: its results were given to the model.
+ */
+export type WebSearchStatus = 'disabled' | 'not_needed' | 'unavailable' | 'no_results' | 'used';
+
 export interface SolutionReply {
   readonly text: string;
   /** True when the problem was not recognised and the reply asks for details instead. */
   readonly needsDetails: boolean;
-  /** Documents the reply was based on. */
+  /** Knowledge-base documents (file names without `.md`) the reply was based on. */
   readonly sources: readonly string[];
+  /** Addresses of the web pages whose excerpts were given to the model. @default [] */
+  readonly webSources?: readonly string[];
+  /** @default "not_needed" when `sources` is not empty, else "unavailable" ("disabled" when the
+   * request turned web search off) */
+  readonly webSearch?: WebSearchStatus;
+  /** True when the configured model failed and the offline responder answered instead.
+   * @default false */
+  readonly fallbackUsed?: boolean;
+}
+
+/** One answered message, with what the reply was based on (for the API's metadata). */
+export interface TurnResult {
+  readonly reply: string;
+  /** Name of the agent's responder ("offline", "ollama", "openai"). */
+  readonly responder: string;
+  /** Knowledge-base documents used; empty for the fixed replies. */
+  readonly sources: readonly string[];
+  /** Web pages used. */
+  readonly webSources: readonly string[];
+  readonly webSearch: WebSearchStatus;
+  readonly fallbackUsed: boolean;
 }
 
 /** Writes the solution for one attempt. Canned replies (resolved, ambiguous, exhausted) stay in

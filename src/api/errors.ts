@@ -4,6 +4,7 @@
  */
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { UpstreamError } from '../agent/llm/errors.js';
 import {
   InvalidSessionIdError,
   SessionConflictError,
@@ -18,6 +19,8 @@ export type Detail = string | { error: string; details: Array<{ field: string; m
 export interface HttpProblem {
   status: number;
   detail: Detail;
+  /** Response headers, e.g. Retry-After. */
+  headers?: Record<string, string>;
 }
 
 /** Raised by the admin guard. */
@@ -29,6 +32,27 @@ export class AccessDeniedError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+const NOT_SAVED = 'Nothing was saved for this message; send it again.';
+
+/** A model that failed: 504 past LLM_TIMEOUT, 503 while the circuit is open, else 502. */
+function modelProblem(error: UpstreamError): HttpProblem {
+  switch (error.failure) {
+    case 'timeout':
+      return {
+        status: 504,
+        detail: `The language model (${error.service}) did not answer in time (LLM_TIMEOUT). ${NOT_SAVED}`,
+      };
+    case 'circuit_open':
+      return {
+        status: 503,
+        detail: `The language model is unavailable: ${error.message}. ${NOT_SAVED}`,
+        headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
+      };
+    default:
+      return { status: 502, detail: `The language model failed: ${error.message}. ${NOT_SAVED}` };
   }
 }
 
@@ -68,6 +92,7 @@ export function toHttpProblem(error: unknown): HttpProblem | undefined {
     return { status: 503, detail: 'The session store is unavailable; try again shortly.' };
   }
   if (error instanceof AccessDeniedError) return { status: error.status, detail: error.message };
+  if (error instanceof UpstreamError) return modelProblem(error);
 
   const fastifyError = error as Partial<FastifyError>;
   switch (fastifyError.code) {

@@ -95,6 +95,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         'Falha ao atender a requisição',
       );
     }
+    if (problem.headers) reply.headers(problem.headers);
     return reply.code(problem.status).send({ detail: problem.detail });
   });
   app.setNotFoundHandler((request, reply) =>

@@ -2,6 +2,7 @@
 /** The `cql-agent` command line. Configuration comes from the environment and `.env`. */
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
+import { createResponder } from '../agent/llm/create-responder.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { asyncStdout, createLogger } from '../logger.js';
 import { SessionError } from '../sessions/errors.js';
@@ -36,7 +37,8 @@ program
       level: config.logLevel,
       destination: pino.destination({ dest: 2, sync: true }),
     });
-    const manager = await SessionManager.create({ config, logger });
+    const responder = await createResponder(config, logger);
+    const manager = await SessionManager.create({ config, logger, responder });
     try {
       await runChat({
         manager,

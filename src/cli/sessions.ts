@@ -53,7 +53,7 @@ async function withRedis<T>(run: (context: Context) => Promise<T>): Promise<T> {
     ...redisStoreOptions(config, logger),
     commandTimeoutMs: Math.max(config.redis.commandTimeoutMs, 5000),
   }).catch((error: Error) => {
-    throw new CliError(`cannot reach Redis (${config.redis.description}): ${error.message}`, 2);
+    throw new CliError(`cannot reach Redis at ${config.redis.description}: ${error.message}`, 2);
   });
   const manager = await SessionManager.create({ config, logger, store });
   try {

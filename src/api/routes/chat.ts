@@ -30,6 +30,21 @@ const chatResponse = z.object({
     web_search_enabled: z.boolean(),
     current_attempt: z.int(),
     max_attempts: z.int(),
+    sources: z
+      .array(z.string())
+      .describe('Knowledge-base documents the reply was based on (file names without .md)'),
+    web_sources: z.array(z.string()).describe('Web pages whose excerpts the model was given'),
+    llm_provider: z.string().describe('Who writes the solutions: offline, ollama or openai'),
+    fallback_used: z
+      .boolean()
+      .describe('True when the model failed and the offline responder answered instead'),
+    web_search: z
+      .enum(['disabled', 'not_needed', 'unavailable', 'no_results', 'used'])
+      .describe(
+        'disabled: turned off; not_needed: the knowledge base had the answer (or no search was ' +
+          'needed); unavailable: no search service configured, or it failed; no_results: it ' +
+          'found nothing; used: its results were given to the model',
+      ),
   }),
   timestamp: z.string(),
 });
@@ -63,18 +78,33 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
         summary: 'Send a message to the repair assistant',
         tags: ['chat'],
         body: chatRequest,
-        response: { 200: chatResponse, '4xx': errorBody, '5xx': errorBody },
+        response: {
+          200: chatResponse,
+          '4xx': errorBody,
+          502: errorBody.describe(
+            'The language model failed (HTTP error, malformed or empty reply, unreachable); nothing was saved',
+          ),
+          503: errorBody.describe(
+            'The session store is unavailable, or the language model is not called for a while after repeated failures (Retry-After); nothing was saved',
+          ),
+          504: errorBody.describe(
+            'The language model did not answer within LLM_TIMEOUT; nothing was saved',
+          ),
+          '5xx': errorBody,
+        },
       },
     },
     async (request) => {
       const { message, session_id, use_rag, use_web_search } = request.body;
-      const { agent, response } = await manager.withSession(
+      // A responder failure (timeout, model error) throws before the agent changes: the turn
+      // is not saved, and the session stays exactly as it was.
+      const { agent, turn } = await manager.withSession(
         session_id,
-        async (agent) => ({ agent, response: await agent.chat(message) }),
+        async (agent) => ({ agent, turn: await agent.respond(message) }),
         { useRag: use_rag, useWebSearch: use_web_search },
       );
       return {
-        response,
+        response: turn.reply,
         session_id,
         state: agent.state,
         metadata: {
@@ -82,6 +112,11 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
           web_search_enabled: agent.useWebSearch,
           current_attempt: agent.currentAttempt,
           max_attempts: agent.maxAttempts,
+          sources: [...turn.sources],
+          web_sources: [...turn.webSources],
+          llm_provider: turn.responder,
+          fallback_used: turn.fallbackUsed,
+          web_search: turn.webSearch,
         },
         timestamp: new Date().toISOString(),
       };

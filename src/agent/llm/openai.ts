@@ -1,0 +1,59 @@
+/** An OpenAI-compatible chat endpoint (`POST {base}/chat/completions`): OpenAI itself, vLLM,
+ * LM Studio, llama.cpp's server... Without streaming: one JSON answer. */
+import { z } from 'zod';
+import { UpstreamError } from './errors.js';
+import { requestJson } from './http.js';
+import {
+  type ChatModel,
+  DEFAULT_TEMPERATURE,
+  endpoint,
+  type LlmMessage,
+  replyText,
+} from './model.js';
+
+export interface OpenAiOptions {
+  /** Address up to the API version, e.g. "https://api.openai.com/v1", "http://localhost:8000/v1". */
+  baseUrl: string;
+  model: string;
+  /** Sent as `Authorization: Bearer <key>`; local servers usually need none. @default none */
+  apiKey?: string;
+  /** The whole request, reading the reply included. */
+  timeoutMs: number;
+  /** @default 0.3 */
+  temperature?: number;
+}
+
+const openAiReply = z.object({
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
+});
+
+export class OpenAiChatModel implements ChatModel {
+  readonly provider = 'openai';
+  readonly model: string;
+  readonly #url: string;
+  readonly #apiKey: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #temperature: number;
+
+  constructor(options: OpenAiOptions) {
+    this.model = options.model;
+    this.#url = endpoint(options.baseUrl, 'chat/completions');
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = options.timeoutMs;
+    this.#temperature = options.temperature ?? DEFAULT_TEMPERATURE;
+  }
+
+  async complete(messages: readonly LlmMessage[]): Promise<string> {
+    const body = await requestJson(this.#url, {
+      service: this.provider,
+      timeoutMs: this.#timeoutMs,
+      headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
+      body: { model: this.model, messages, stream: false, temperature: this.#temperature },
+    });
+    const parsed = openAiReply.safeParse(body);
+    if (!parsed.success) {
+      throw new UpstreamError('malformed', this.provider, 'answered without choices[0].message');
+    }
+    return replyText(parsed.data.choices[0]?.message.content ?? '', this.provider);
+  }
+}

@@ -1,0 +1,332 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { createApi } from '../src/api/create-api.js';
+import { ConfigError } from '../src/config.js';
+import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import { FakeServer, hang, json, raw, reply, results, trickle } from './support/fake-llm.js';
+import { captureLogs, testConfig } from './support/fixtures.js';
+
+const MODEL_REPLY = 'Feche o registro e troque o courinho da torneira.';
+
+/** An API whose responder is the one the configuration names (no responder given). */
+async function api(env: Record<string, string>) {
+  const logs = captureLogs('info');
+  const store = new MemorySessionStore();
+  const app = await createApi({
+    config: testConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }),
+    logger: logs.logger,
+    store,
+  });
+  return { app, logs, store };
+}
+
+async function chat(app: FastifyInstance, message: string, session_id: string, extra = {}) {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/chat/message',
+    payload: { message, session_id, ...extra },
+  });
+  return { status: response.statusCode, headers: response.headers, body: response.json() };
+}
+
+const historyOf = async (store: MemorySessionStore, id: string) =>
+  JSON.parse((await store.get(id)) ?? '{"conversation_history": []}')
+    .conversation_history as Array<{
+    role: string;
+    content: string;
+  }>;
+
+describe('HTTP API with a language model', () => {
+  let ollama: FakeServer;
+  let searxng: FakeServer;
+  before(async () => {
+    [ollama, searxng] = await Promise.all([
+      FakeServer.start('ollama'),
+      FakeServer.start('searxng'),
+    ]);
+  });
+  beforeEach(() => {
+    ollama.clear();
+    searxng.clear();
+    ollama.behave(reply(MODEL_REPLY));
+    searxng.behave(
+      results([{ title: 'Notebook não liga', url: 'https://example.com/n', content: 'Fonte.' }]),
+    );
+  });
+  after(() => Promise.all([ollama.close(), searxng.close()]));
+
+  const ollamaEnv = (extra: Record<string, string> = {}) => ({
+    LLM_PROVIDER: 'ollama',
+    OLLAMA_BASE_URL: ollama.url,
+    OLLAMA_MODEL: 'qwen2.5:3b',
+    LLM_TIMEOUT: '1',
+    ...extra,
+  });
+
+  describe('answers', () => {
+    let app: FastifyInstance;
+    let store: MemorySessionStore;
+    before(async () => {
+      ({ app, store } = await api(ollamaEnv({ WEB_SEARCH_URL: searxng.url })));
+    });
+    after(() => app.close());
+
+    it("answers with the model's reply and says what it was based on", async () => {
+      const { status, body } = await chat(app, 'a torneira está pingando', 'model-reply');
+      assert.equal(status, 200);
+      assert.equal(
+        body.response,
+        `${MODEL_REPLY}\n\nO problema foi resolvido? Responda com 'sim' ou 'não'.`,
+      );
+      assert.equal(body.state, 'waiting_feedback');
+      assert.deepEqual(body.metadata, {
+        rag_enabled: true,
+        web_search_enabled: true,
+        current_attempt: 1,
+        max_attempts: 3,
+        sources: ['torneira-pingando'],
+        web_sources: [],
+        llm_provider: 'ollama',
+        fallback_used: false,
+        web_search: 'not_needed',
+      });
+      assert.equal(ollama.last.body?.model, 'qwen2.5:3b');
+      const history = await historyOf(store, 'model-reply');
+      assert.deepEqual(
+        history.map((m) => m.role),
+        ['user', 'assistant'],
+      );
+      assert.equal(history[1]?.content, body.response);
+    });
+
+    it('searches the web for what the knowledge base does not know', async () => {
+      const { body } = await chat(app, 'meu notebook não liga', 'web');
+      assert.equal(body.metadata.web_search, 'used');
+      assert.deepEqual(body.metadata.web_sources, ['https://example.com/n']);
+      assert.deepEqual(body.metadata.sources, []);
+      const disabled = await chat(app, 'meu notebook não liga', 'no-web', {
+        use_web_search: false,
+      });
+      assert.equal(disabled.body.metadata.web_search, 'disabled');
+      assert.equal(searxng.requests.length, 1);
+    });
+
+    it('answers the fixed replies itself, without the model', async () => {
+      await chat(app, 'a porta está rangendo', 'fixed');
+      ollama.clear();
+      const { body } = await chat(app, 'sim', 'fixed');
+      assert.equal(body.state, 'resolved');
+      assert.deepEqual(body.metadata.sources, []);
+      assert.equal(body.metadata.web_search, 'not_needed');
+      assert.equal(body.metadata.llm_provider, 'ollama');
+      assert.equal(ollama.requests.length, 0);
+    });
+
+    it('describes the new metadata in the OpenAPI document', async () => {
+      const openapi = (await app.inject({ url: '/openapi.json' })).json();
+      const ok =
+        openapi.paths['/api/v1/chat/message'].post.responses['200'].content['application/json']
+          .schema;
+      const metadata = ok.properties.metadata.properties;
+      assert.deepEqual(metadata.web_search.enum, [
+        'disabled',
+        'not_needed',
+        'unavailable',
+        'no_results',
+        'used',
+      ]);
+      for (const field of ['sources', 'web_sources', 'llm_provider', 'fallback_used'])
+        assert.ok(metadata[field].description, field);
+      assert.ok(openapi.paths['/api/v1/chat/message'].post.responses['504']);
+    });
+  });
+
+  describe('failures', () => {
+    it('answers 504 past LLM_TIMEOUT and keeps the session as it was', async () => {
+      const { app, store, logs } = await api(ollamaEnv());
+      try {
+        await chat(app, 'a torneira está pingando', 'slow');
+        const before = await store.get('slow');
+        for (const behaviour of [hang, trickle]) {
+          ollama.behave(behaviour);
+          const started = performance.now();
+          const { status, body } = await chat(app, 'não', 'slow');
+          const elapsed = performance.now() - started;
+          assert.equal(status, 504);
+          assert.match(body.detail, /did not answer in time \(LLM_TIMEOUT\)/);
+          assert.match(body.detail, /Nothing was saved/);
+          assert.ok(elapsed >= 900 && elapsed < 3000, `${elapsed} ms`);
+        }
+        assert.equal(await store.get('slow'), before, 'no message, no attempt consumed');
+        const fresh = await chat(app, 'a pia está entupida', 'never-answered');
+        assert.equal(fresh.status, 504);
+        assert.equal(await store.exists('never-answered'), false, 'nothing created');
+        const failure = logs.records().find((r) => r.event_type === 'llm_failed');
+        assert.equal(failure?.failure, 'timeout');
+        assert.equal(failure?.level, 'WARNING');
+        ollama.behave(reply(MODEL_REPLY));
+        const next = await chat(app, 'não', 'slow');
+        assert.equal(next.status, 200);
+        assert.equal(next.body.metadata.current_attempt, 2);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('answers 502 for an HTTP error, malformed JSON or an empty reply, and stores nothing', async () => {
+      const { app, store } = await api(ollamaEnv({ LLM_BREAKER_FAILURES: '0' }));
+      try {
+        const cases = [
+          [
+            json({ error: 'model "qwen2.5:3b" not found' }, 404),
+            /HTTP 404: model "qwen2.5:3b" not found/,
+          ],
+          [json({ error: 'internal' }, 500), /HTTP 500: internal/],
+          [raw('{"message": '), /malformed JSON/],
+          [json({ done: true }), /without message.content/],
+          [reply('   '), /no text/],
+        ] as const;
+        for (const [behaviour, detail] of cases) {
+          ollama.behave(behaviour);
+          const { status, body } = await chat(app, 'a torneira está pingando', 'broken');
+          assert.equal(status, 502, String(detail));
+          assert.match(body.detail, /^The language model failed: ollama: /);
+          assert.match(body.detail, detail);
+          assert.doesNotMatch(body.detail, /127\.0\.0\.1/);
+        }
+        assert.equal(await store.exists('broken'), false);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('answers 502 when the model server refuses connections', async () => {
+      const { refusingUrl } = await import('./support/fake-llm.js');
+      const { app } = await api(ollamaEnv({ OLLAMA_BASE_URL: await refusingUrl() }));
+      try {
+        const { status, body } = await chat(app, 'a torneira está pingando', 'refused');
+        assert.equal(status, 502);
+        assert.match(body.detail, /connection refused/);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('opens the circuit after LLM_BREAKER_FAILURES failures, then closes it after the cooldown', async () => {
+      const { app, logs } = await api(
+        ollamaEnv({ LLM_BREAKER_FAILURES: '2', LLM_BREAKER_COOLDOWN: '1' }),
+      );
+      try {
+        ollama.behave(json({ error: 'overloaded' }, 503));
+        assert.equal((await chat(app, 'a pia está entupida', 'breaker')).status, 502);
+        assert.equal((await chat(app, 'a pia está entupida', 'breaker')).status, 502);
+        const fast = await chat(app, 'a pia está entupida', 'breaker');
+        assert.equal(fast.status, 503);
+        assert.match(fast.body.detail, /not called after 2 consecutive failures/);
+        assert.equal(fast.headers['retry-after'], '1');
+        assert.equal(ollama.requests.length, 2, 'the open circuit sent nothing');
+        await sleep(1100);
+        ollama.behave(reply(MODEL_REPLY));
+        const { status, body } = await chat(app, 'a pia está entupida', 'breaker');
+        assert.equal(status, 200);
+        assert.equal(body.metadata.fallback_used, false);
+        const events = logs.records().map((r) => r.event_type);
+        assert.ok(events.includes('llm_circuit_open'));
+        assert.ok(events.includes('llm_circuit_closed'));
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('with LLM_FALLBACK=offline, answers from the knowledge base and says so', async () => {
+      const { app, store, logs } = await api(
+        ollamaEnv({ LLM_FALLBACK: 'offline', LLM_BREAKER_FAILURES: '1' }),
+      );
+      try {
+        ollama.behave(hang);
+        const { status, body } = await chat(app, 'a torneira está pingando', 'fallback');
+        assert.equal(status, 200);
+        assert.match(body.response, /Torneira pingando: Trocar o courinho/);
+        assert.equal(body.metadata.fallback_used, true);
+        assert.equal(body.metadata.llm_provider, 'ollama');
+        assert.deepEqual(body.metadata.sources, ['torneira-pingando']);
+        const second = await chat(app, 'não', 'fallback');
+        assert.equal(second.status, 200, 'the open circuit falls back at once');
+        assert.equal(second.body.metadata.fallback_used, true);
+        assert.equal(second.body.metadata.current_attempt, 2);
+        assert.equal(ollama.requests.length, 1);
+        assert.equal((await historyOf(store, 'fallback')).length, 4);
+        assert.ok(logs.records().some((r) => r.event_type === 'llm_fallback'));
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  it('talks to an OpenAI-compatible server with its key', async () => {
+    const openai = await FakeServer.start('openai');
+    const { app, logs } = await api({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_MODEL: 'llama-3.1-8b-instruct',
+      OPENAI_API_KEY: 'sk-local-test-key',
+    });
+    try {
+      openai.behave(reply(MODEL_REPLY));
+      const { status, body } = await chat(app, 'a torneira está pingando', 'openai');
+      assert.equal(status, 200);
+      assert.equal(body.metadata.llm_provider, 'openai');
+      assert.equal(openai.last.headers.authorization, 'Bearer sk-local-test-key');
+      assert.equal(openai.last.body?.model, 'llama-3.1-8b-instruct');
+      assert.doesNotMatch(logs.lines.join('\n'), /sk-local-test-key/, 'the key is never logged');
+    } finally {
+      await app.close();
+      await openai.close();
+    }
+  });
+
+  describe('KNOWLEDGE_DIR', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'cql-knowledge-'));
+      await writeFile(
+        join(dir, 'portao-eletronico.md'),
+        '# Portão eletrônico travado\n\n' +
+          'Palavras-chave: portão, portão eletrônico, motor do portão, controle do portão\n' +
+          'Profissional: técnico de portões\n\n' +
+          '## Tentativa 1: Trocar a pilha do controle\n\n1. Abra o controle e troque a pilha.\n',
+      );
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    it('adds its repairs to the bundled ones, for the model and for the offline responder', async () => {
+      const { app } = await api(ollamaEnv({ KNOWLEDGE_DIR: dir }));
+      const offline = await api({ KNOWLEDGE_DIR: dir });
+      try {
+        const { body } = await chat(app, 'o portão eletrônico travou', 'custom');
+        assert.deepEqual(body.metadata.sources, ['portao-eletronico']);
+        assert.match(ollama.last.body?.messages?.[0]?.content ?? '', /Trocar a pilha do controle/);
+        const bundled = await chat(app, 'a torneira está pingando', 'bundled');
+        assert.deepEqual(bundled.body.metadata.sources, ['torneira-pingando']);
+        const local = await chat(offline.app, 'o portão eletrônico travou', 'custom');
+        assert.match(local.body.response, /Trocar a pilha do controle/);
+      } finally {
+        await app.close();
+        await offline.app.close();
+      }
+    });
+
+    it('stops start-up with a message naming KNOWLEDGE_DIR when the folder is missing', async () => {
+      await assert.rejects(api({ KNOWLEDGE_DIR: join(dir, 'missing') }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /KNOWLEDGE_DIR must be a readable folder .*missing.*ENOENT/);
+        return true;
+      });
+    });
+  });
+});

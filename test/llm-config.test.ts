@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const load = (env: Record<string, string>) => loadConfig({ env, envFile: false });
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    load(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.message;
+  }
+  assert.fail(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('language-model configuration', () => {
+  it('has the documented defaults: offline, no network', () => {
+    assert.deepEqual(
+      { ...load({}).llm },
+      {
+        provider: 'offline',
+        ollama: { baseUrl: 'http://localhost:11434', model: 'qwen2.5:3b' },
+        openai: { baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: 'gpt-4o-mini' },
+        timeoutMs: 60000,
+        historyMessages: 12,
+        ragPassages: 3,
+        breakerFailures: 5,
+        breakerCooldownMs: 30000,
+        fallback: 'none',
+        webSearchUrl: undefined,
+        knowledgeDir: undefined,
+      },
+    );
+  });
+
+  it('reads every variable', () => {
+    const { llm } = load({
+      LLM_PROVIDER: 'openai',
+      OLLAMA_BASE_URL: 'http://ollama.internal:11434',
+      OLLAMA_MODEL: 'llama3.2:1b',
+      OPENAI_BASE_URL: 'http://localhost:8000/v1',
+      OPENAI_API_KEY: 'sk-abc',
+      OPENAI_MODEL: 'meta-llama/Llama-3.1-8B-Instruct',
+      LLM_TIMEOUT: '120',
+      LLM_HISTORY_MESSAGES: '0',
+      LLM_RAG_PASSAGES: '5',
+      LLM_BREAKER_FAILURES: '0',
+      LLM_BREAKER_COOLDOWN: '10',
+      LLM_FALLBACK: 'offline',
+      WEB_SEARCH_URL: 'https://searx.internal/',
+      KNOWLEDGE_DIR: '/srv/manuals',
+    });
+    assert.equal(llm.provider, 'openai');
+    assert.deepEqual(llm.ollama, { baseUrl: 'http://ollama.internal:11434', model: 'llama3.2:1b' });
+    assert.deepEqual(llm.openai, {
+      baseUrl: 'http://localhost:8000/v1',
+      apiKey: 'sk-abc',
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+    });
+    assert.equal(llm.timeoutMs, 120000);
+    assert.equal(llm.historyMessages, 0);
+    assert.equal(llm.ragPassages, 5);
+    assert.equal(llm.breakerFailures, 0);
+    assert.equal(llm.breakerCooldownMs, 10000);
+    assert.equal(llm.fallback, 'offline');
+    assert.equal(llm.webSearchUrl, 'https://searx.internal/');
+    assert.equal(llm.knowledgeDir, '/srv/manuals');
+  });
+
+  it('names the variable and the value of every bad setting', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [
+        { LLM_PROVIDER: 'gemini' },
+        /LLM_PROVIDER must be offline, ollama or openai \(received "gemini"\)/,
+      ],
+      [
+        { OLLAMA_BASE_URL: 'localhost:11434' },
+        /OLLAMA_BASE_URL must be an http:\/\/ or https:\/\/ address/,
+      ],
+      [{ OLLAMA_BASE_URL: 'ftp://host' }, /OLLAMA_BASE_URL must be an http/],
+      [
+        { OPENAI_BASE_URL: 'http://host/v1?x=1' },
+        /OPENAI_BASE_URL must be an http.* without \?query/,
+      ],
+      [{ WEB_SEARCH_URL: 'searx' }, /WEB_SEARCH_URL must be an http/],
+      [{ OLLAMA_MODEL: 'qwen 2.5' }, /OLLAMA_MODEL must be a model name without spaces/],
+      [{ LLM_TIMEOUT: '0' }, /LLM_TIMEOUT must be a whole number from 1 to 3600 \(received "0"\)/],
+      [{ LLM_TIMEOUT: '1.5' }, /LLM_TIMEOUT must be a whole number/],
+      [{ LLM_TIMEOUT: '3601' }, /LLM_TIMEOUT must be a whole number from 1 to 3600/],
+      [
+        { LLM_HISTORY_MESSAGES: '-1' },
+        /LLM_HISTORY_MESSAGES must be a whole number from 0 to 1000/,
+      ],
+      [{ LLM_RAG_PASSAGES: '0' }, /LLM_RAG_PASSAGES must be a whole number from 1 to 20/],
+      [{ LLM_BREAKER_FAILURES: 'many' }, /LLM_BREAKER_FAILURES must be a whole number/],
+      [
+        { LLM_BREAKER_COOLDOWN: '0' },
+        /LLM_BREAKER_COOLDOWN must be a whole number from 1 to 86400/,
+      ],
+      [{ LLM_FALLBACK: 'yes' }, /LLM_FALLBACK must be none or offline/],
+    ];
+    for (const [env, expected] of cases) assert.match(problemsOf(env), expected);
+  });
+
+  it('needs an API key for OpenAI itself, not for a local OpenAI-compatible server', () => {
+    assert.match(
+      problemsOf({ LLM_PROVIDER: 'openai' }),
+      /OPENAI_API_KEY is needed with LLM_PROVIDER=openai at api.openai.com/,
+    );
+    assert.equal(
+      load({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://localhost:1234/v1' }).llm.openai
+        .apiKey,
+      undefined,
+    );
+  });
+
+  it('never shows the API key or URL credentials', () => {
+    const config = load({
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-very-secret',
+      OLLAMA_BASE_URL: 'http://user:hunter2@ollama.internal:11434',
+      WEB_SEARCH_URL: 'http://user:hunter3@searx.internal',
+    });
+    const shown = `${config} ${JSON.stringify(config)}`;
+    assert.doesNotMatch(shown, /sk-very-secret|hunter2|hunter3/);
+    assert.match(shown, /"apiKey":"\*\*\*"/);
+    assert.equal(config.llm.openai.apiKey, 'sk-very-secret', 'the value itself is kept');
+    assert.doesNotMatch(
+      problemsOf({ OPENAI_API_KEY: 'sk secret with spaces' }),
+      /secret with/,
+      'nor in an error',
+    );
+    assert.doesNotMatch(problemsOf({ OLLAMA_BASE_URL: 'ftp://user:hunter2@host' }), /hunter2/);
+  });
+
+  it('is frozen', () => {
+    const { llm } = load({});
+    assert.throws(() => {
+      (llm as { timeoutMs: number }).timeoutMs = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (llm.ollama as { model: string }).model = 'x';
+    }, TypeError);
+  });
+});
