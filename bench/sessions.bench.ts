@@ -27,12 +27,15 @@ const TTL = 3600;
 // biome-ignore lint/complexity/noBannedTypes: the client's own defaults for "no modules, no functions"
 type RawClient = RedisClientType<{}, {}, typeof scripts>;
 
-/** An agent with a 20-message conversation: ten repair turns. */
-async function conversation(): Promise<RepairAgent> {
+/** An agent with a conversation of `turns` repair turns (10: 20 messages, about 6 KB stored;
+ * 8: about 5 KB). */
+async function conversation(turns = 10): Promise<RepairAgent> {
   const responder = await testResponder();
   const agent = new RepairAgent({ responder, maxAttempts: 10 });
   await agent.chat('a torneira da cozinha está pingando sem parar desde ontem à noite');
-  for (let i = 0; i < 9; i++) await agent.chat(i % 2 ? 'talvez, não sei dizer' : 'não funcionou');
+  for (let i = 0; i < turns - 1; i++) {
+    await agent.chat(i % 2 ? 'talvez, não sei dizer' : 'não funcionou');
+  }
   return agent;
 }
 
@@ -140,7 +143,7 @@ async function benchBackend(
 async function benchVariants(server: RedisServer): Promise<Row[]> {
   const cluster = await startRedisCluster({ masters: 3 });
   try {
-    const template = await conversation();
+    const template = await conversation(8); // the 5 KB session the goal is stated for
     const single = await openManager(await RedisSessionStore.connect({ url: server.url(2) }));
     const encrypted = await openManager(await RedisSessionStore.connect({ url: server.url(3) }), {
       SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),

@@ -70,7 +70,8 @@ export class SessionCipher {
       authTagLength: TAG_BYTES,
     });
     cipher.setAAD(additionalData(sessionId, head));
-    const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const data = cipher.update(plaintext);
+    cipher.final(); // GCM is a stream mode: final() adds no bytes, it computes the tag
     return {
       alg: SEALED_ALGORITHM,
       kid: this.#writer.id,
@@ -99,7 +100,9 @@ export class SessionCipher {
       decipher.setAAD(additionalData(sessionId, head));
       decipher.setAuthTag(tag);
       const data = Buffer.from(sealed.data, 'base64');
-      return Buffer.concat([decipher.update(data), decipher.final()]);
+      const plaintext = decipher.update(data);
+      decipher.final(); // checks the tag; GCM adds no bytes here
+      return plaintext;
     } catch (error) {
       throw new SessionCorruptError(
         sessionId,

@@ -169,10 +169,13 @@ export function decodeSession(
   raw: string,
   cipher?: SessionCipher,
 ): SessionRecord {
-  let value = parseJson(sessionId, raw);
-  checkSchemaVersion(sessionId, value);
-  if (typeof value === 'object' && value !== null && 'sealed' in value) {
-    value = unseal(sessionId, value, cipher);
+  let value: unknown = unsealCanonical(sessionId, raw, cipher);
+  if (value === undefined) {
+    value = parseJson(sessionId, raw);
+    checkSchemaVersion(sessionId, value);
+    if (typeof value === 'object' && value !== null && 'sealed' in value) {
+      value = unseal(sessionId, value, cipher);
+    }
   }
   const result = recordSchema.safeParse(value);
   if (!result.success) {
@@ -181,17 +184,52 @@ export function decodeSession(
   return result.data;
 }
 
+const SEALED_START = `,"sealed":{"alg":"${SEALED_ALGORITHM}","kid":"`;
+const SEALED_FIELDS =
+  /^([0-9a-f]{1,64})","iv":"([A-Za-z0-9+/=]{16})","tag":"([A-Za-z0-9+/=]{24})","data":"/;
+
+function noKey(sessionId: string, kid: string): SessionCorruptError {
+  return new SessionCorruptError(
+    sessionId,
+    `encrypted with key ${kid}, but no SESSION_ENCRYPTION_KEY is configured`,
+  );
+}
+
+/**
+ * An encrypted value in the canonical layout this codec writes, opened without parsing the
+ * ciphertext as JSON: the head is the text before `"sealed"`, the fields are at known places.
+ * Undefined for any other layout (then the general path below reads it).
+ */
+function unsealCanonical(
+  sessionId: string,
+  raw: string,
+  cipher: SessionCipher | undefined,
+): object | undefined {
+  const at = raw.substring(0, HEAD_BYTES).indexOf(SEALED_START);
+  if (at === -1 || !raw.endsWith('"}}')) return undefined;
+  const start = at + SEALED_START.length;
+  const fields = SEALED_FIELDS.exec(raw.substring(start, start + 160));
+  if (!fields) return undefined;
+  const [prefix, kid = '', iv = '', tag = ''] = fields;
+  if (!cipher) throw noKey(sessionId, kid);
+  const head = `${raw.slice(0, at)}}`;
+  const data = raw.slice(start + prefix.length, -3);
+  const plaintext = cipher.open(sessionId, head, { alg: SEALED_ALGORITHM, kid, iv, tag, data });
+  const headValue = parseJson(sessionId, head);
+  checkSchemaVersion(sessionId, headValue);
+  // Validated once, whole, by the caller.
+  return {
+    ...(headValue as object),
+    ...(parseJson(sessionId, plaintext.toString('utf8')) as object),
+  };
+}
+
 function unseal(sessionId: string, value: object, cipher: SessionCipher | undefined): unknown {
   const sealed = sealedRecordSchema.safeParse(value);
   if (!sealed.success) {
     throw new SessionCorruptError(sessionId, describeIssues(sealed.error), { cause: sealed.error });
   }
-  if (!cipher) {
-    throw new SessionCorruptError(
-      sessionId,
-      `encrypted with key ${sealed.data.sealed.kid}, but no SESSION_ENCRYPTION_KEY is configured`,
-    );
-  }
+  if (!cipher) throw noKey(sessionId, sealed.data.sealed.kid);
   const { sealed: envelope, ...head } = sealed.data;
   const plaintext = cipher.open(sessionId, headJson(head), envelope as Sealed);
   const body = parseJson(sessionId, plaintext.toString('utf8')) as object;
