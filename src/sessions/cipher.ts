@@ -64,25 +64,26 @@ export class SessionCipher {
     return this.#writer.id;
   }
 
-  seal(sessionId: string, head: string, plaintext: Buffer): Sealed {
+  /** Encrypts `plaintext` (text, as UTF-8) for `sessionId` and its clear `head`. */
+  seal(sessionId: string, head: string, plaintext: string): Sealed {
     const iv = nonce();
     const cipher = createCipheriv('aes-256-gcm', this.#writer.key, iv, {
       authTagLength: TAG_BYTES,
     });
     cipher.setAAD(additionalData(sessionId, head));
-    const data = cipher.update(plaintext);
-    cipher.final(); // GCM is a stream mode: final() adds no bytes, it computes the tag
+    // Text in, base64 out, without intermediate buffers.
+    const data = cipher.update(plaintext, 'utf8', 'base64') + cipher.final('base64');
     return {
       alg: SEALED_ALGORITHM,
       kid: this.#writer.id,
       iv: iv.toString('base64'),
       tag: cipher.getAuthTag().toString('base64'),
-      data: data.toString('base64'),
+      data,
     };
   }
 
   /** The plaintext; SessionCorruptError when the key is unknown or anything was altered. */
-  open(sessionId: string, head: string, sealed: Sealed): Buffer {
+  open(sessionId: string, head: string, sealed: Sealed): string {
     const key = this.#keys.get(sealed.kid);
     if (!key) {
       throw new SessionCorruptError(
@@ -99,10 +100,8 @@ export class SessionCipher {
       const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(additionalData(sessionId, head));
       decipher.setAuthTag(tag);
-      const data = Buffer.from(sealed.data, 'base64');
-      const plaintext = decipher.update(data);
-      decipher.final(); // checks the tag; GCM adds no bytes here
-      return plaintext;
+      // final() checks the tag: nothing is returned unless the whole value is authentic.
+      return decipher.update(sealed.data, 'base64', 'utf8') + decipher.final('utf8');
     } catch (error) {
       throw new SessionCorruptError(
         sessionId,

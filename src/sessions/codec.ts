@@ -123,8 +123,7 @@ export function encodeSession(
       problem: canonical.problem,
       conversation_history: canonical.conversation_history,
     });
-    const plaintext = Buffer.from(body, 'utf8');
-    const sealed = sealedJson(limits.cipher.seal(sessionId, head, plaintext));
+    const sealed = sealedJson(limits.cipher.seal(sessionId, head, body));
     json = `${head.slice(0, -1)},"sealed":${sealed}}`;
   } else {
     json = JSON.stringify(canonical);
@@ -220,7 +219,7 @@ function unsealCanonical(
   // Validated once, whole, by the caller.
   return {
     ...(headValue as object),
-    ...(parseJson(sessionId, plaintext.toString('utf8')) as object),
+    ...(parseJson(sessionId, plaintext) as object),
   };
 }
 
@@ -232,7 +231,7 @@ function unseal(sessionId: string, value: object, cipher: SessionCipher | undefi
   if (!cipher) throw noKey(sessionId, sealed.data.sealed.kid);
   const { sealed: envelope, ...head } = sealed.data;
   const plaintext = cipher.open(sessionId, headJson(head), envelope as Sealed);
-  const body = parseJson(sessionId, plaintext.toString('utf8')) as object;
+  const body = parseJson(sessionId, plaintext) as object;
   // Validated once, whole, by the caller.
   return { ...head, ...body };
 }
