@@ -78,9 +78,9 @@ export interface EncodeLimits {
   cipher?: SessionCipher | undefined;
 }
 
-/** The head fields in canonical order, as JSON: also what encryption binds the body to. */
-function headJson(record: SessionHead): string {
-  return JSON.stringify({
+/** The head fields, in canonical order. */
+function headOf(record: SessionHead): SessionHead {
+  return {
     schema_version: SCHEMA_VERSION,
     version: record.version,
     state: record.state,
@@ -90,7 +90,12 @@ function headJson(record: SessionHead): string {
     use_web_search: record.use_web_search,
     created_at: record.created_at,
     updated_at: record.updated_at,
-  });
+  };
+}
+
+/** The head as JSON: also what encryption binds the body to. */
+function headJson(record: SessionHead): string {
+  return JSON.stringify(headOf(record));
 }
 
 /** Serializes a record, trimming history oldest-first; throws SessionTooLargeError past maxBytes. */
@@ -101,15 +106,7 @@ export function encodeSession(
 ): { json: string; record: SessionRecord } {
   const history = record.conversation_history;
   const canonical: SessionRecord = {
-    schema_version: SCHEMA_VERSION,
-    version: record.version,
-    state: record.state,
-    current_attempt: record.current_attempt,
-    max_attempts: record.max_attempts,
-    use_rag: record.use_rag,
-    use_web_search: record.use_web_search,
-    created_at: record.created_at,
-    updated_at: record.updated_at,
+    ...headOf(record),
     problem: record.problem,
     conversation_history:
       history.length > limits.maxHistoryMessages

@@ -147,37 +147,39 @@ function clientOptions(options: RedisConnectionOptions, connected: () => boolean
 
 /** Builds the connection (not yet connected). */
 export function createRedisConnection(options: RedisConnectionOptions): RedisConnection {
-  if (options.cluster) return new ClusterConnection(options, options.cluster.nodes);
-  if (options.sentinel) return new SentinelConnection(options, options.sentinel);
-  return new SingleConnection(options);
+  // Until the first connection succeeds, an error ends the attempt; after it, reconnections.
+  const state = { started: false };
+  const connected = () => state.started;
+  if (options.cluster) return clusterConnection(options, options.cluster.nodes, state, connected);
+  if (options.sentinel) return sentinelConnection(options, options.sentinel, state, connected);
+  return singleConnection(options, state, connected);
 }
 
-/** Until the first connection succeeds, an error ends the attempt; after it, reconnections. */
-abstract class Connection extends EventEmitter {
-  protected started = false;
-  protected readonly connected = () => this.started;
+/** What the three topologies' clients have in common. */
+interface TopologyClient {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): unknown;
+  withTypeMapping(mapping: typeof binary): { dump(key: string): Promise<unknown> };
 }
 
-class SingleConnection extends Connection implements RedisConnection {
-  readonly topology = 'single';
+class Connection extends EventEmitter implements RedisConnection {
   readonly keys: KeyCommands;
-  readonly #client;
-  readonly #node: KeyspaceNode;
+  readonly #client: TopologyClient;
+  readonly #state: { started: boolean };
 
-  constructor(options: RedisConnectionOptions) {
+  constructor(
+    readonly topology: RedisConnection['topology'],
+    client: TopologyClient,
+    state: { started: boolean },
+    readonly nodes: () => Promise<KeyspaceNode[]>,
+  ) {
     super();
-    const client = createClient({
-      url: options.url,
-      scripts,
-      ...clientOptions(options, this.connected),
-    });
-    client.on('error', (error: Error) => this.emit('error', error));
-    client.on('ready', () => this.emit('ready'));
     this.#client = client;
+    this.#state = state;
     this.keys = client as unknown as KeyCommands;
-    this.#node = keyspaceNode(options.url, client as unknown as NodeClient, (args) =>
-      client.sendCommand(args),
-    );
   }
   get isReady() {
     return this.#client.isReady;
@@ -187,127 +189,88 @@ class SingleConnection extends Connection implements RedisConnection {
   }
   async connect() {
     await this.#client.connect();
-    this.started = true;
+    this.#state.started = true;
   }
   dump(key: string) {
     return this.#client.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
-  }
-  async nodes() {
-    return [this.#node];
   }
   close() {
     return this.#client.close();
   }
   destroy() {
-    this.#client.destroy();
+    void this.#client.destroy();
   }
 }
 
-class ClusterConnection extends Connection implements RedisConnection {
-  readonly topology = 'cluster';
-  readonly keys: KeyCommands;
-  readonly #cluster;
+function singleConnection(
+  options: RedisConnectionOptions,
+  state: { started: boolean },
+  connected: () => boolean,
+): RedisConnection {
+  const client = createClient({ url: options.url, scripts, ...clientOptions(options, connected) });
+  const node = keyspaceNode(options.url, client as unknown as NodeClient, (args) =>
+    client.sendCommand(args),
+  );
+  const connection = new Connection('single', client, state, async () => [node]);
+  client.on('error', (error: Error) => connection.emit('error', error));
+  client.on('ready', () => connection.emit('ready'));
+  return connection;
+}
 
-  constructor(options: RedisConnectionOptions, nodes: readonly RedisNodeAddress[]) {
-    super();
-    const cluster = createCluster({
-      rootNodes: nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
-      defaults: clientOptions(options, this.connected),
-      scripts,
-      useReplicas: false,
-    });
-    cluster.on('error', (error: Error) => this.emit('error', error));
-    cluster.on('node-error', (error: Error) => this.emit('error', error));
-    cluster.on('node-ready', () => {
-      if (cluster.isReady) this.emit('ready');
-    });
-    this.#cluster = cluster;
-    this.keys = cluster as unknown as KeyCommands;
-  }
-  get isReady() {
-    return this.#cluster.isReady;
-  }
-  get isOpen() {
-    return this.#cluster.isOpen;
-  }
-  async connect() {
-    await this.#cluster.connect();
-    this.started = true;
-  }
-  dump(key: string) {
-    return this.#cluster.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
-  }
-  async nodes() {
-    const masters = [...this.#cluster.masters].sort((a, b) => a.address.localeCompare(b.address));
+function clusterConnection(
+  options: RedisConnectionOptions,
+  nodes: readonly RedisNodeAddress[],
+  state: { started: boolean },
+  connected: () => boolean,
+): RedisConnection {
+  const cluster = createCluster({
+    rootNodes: nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
+    defaults: clientOptions(options, connected),
+    scripts,
+    useReplicas: false,
+  });
+  const masters = async () => {
+    const sorted = [...cluster.masters].sort((a, b) => a.address.localeCompare(b.address));
     return Promise.all(
-      masters.map(async (master) => {
-        const client = await this.#cluster.nodeClient(master);
+      sorted.map(async (master) => {
+        const client = await cluster.nodeClient(master);
         return keyspaceNode(master.address, client as unknown as NodeClient, (args) =>
           client.sendCommand(args),
         );
       }),
     );
-  }
-  close() {
-    return this.#cluster.close();
-  }
-  destroy() {
-    this.#cluster.destroy();
-  }
+  };
+  const connection = new Connection('cluster', cluster, state, masters);
+  cluster.on('error', (error: Error) => connection.emit('error', error));
+  cluster.on('node-error', (error: Error) => connection.emit('error', error));
+  cluster.on('node-ready', () => {
+    if (cluster.isReady) connection.emit('ready');
+  });
+  return connection;
 }
 
-class SentinelConnection extends Connection implements RedisConnection {
-  readonly topology = 'sentinel';
-  readonly keys: KeyCommands;
-  readonly #sentinel;
-  readonly #node: KeyspaceNode;
-
-  constructor(
-    options: RedisConnectionOptions,
-    sentinel: { nodes: readonly RedisNodeAddress[]; name: string },
-  ) {
-    super();
-    const client = createSentinel({
-      name: sentinel.name,
-      sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
-      nodeClientOptions: clientOptions(options, this.connected),
-      sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
-      scripts,
-      masterPoolSize: 1,
-    });
-    client.on('error', (error: Error) => this.emit('error', error));
-    client.on('topology-change', () => {
-      if (client.isReady) this.emit('ready');
-    });
-    this.#sentinel = client;
-    this.keys = client as unknown as KeyCommands;
-    // Every command goes to the current master.
-    this.#node = keyspaceNode(
-      `sentinel:${sentinel.name}`,
-      client as unknown as NodeClient,
-      (args) => client.sendCommand(false, args),
-    );
-  }
-  get isReady() {
-    return this.#sentinel.isReady;
-  }
-  get isOpen() {
-    return this.#sentinel.isOpen;
-  }
-  async connect() {
-    await this.#sentinel.connect();
-    this.started = true;
-  }
-  dump(key: string) {
-    return this.#sentinel.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
-  }
-  async nodes() {
-    return [this.#node];
-  }
-  close() {
-    return this.#sentinel.close();
-  }
-  destroy() {
-    void this.#sentinel.destroy();
-  }
+function sentinelConnection(
+  options: RedisConnectionOptions,
+  sentinel: { nodes: readonly RedisNodeAddress[]; name: string },
+  state: { started: boolean },
+  connected: () => boolean,
+): RedisConnection {
+  const client = createSentinel({
+    name: sentinel.name,
+    sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
+    nodeClientOptions: clientOptions(options, connected),
+    sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
+    scripts,
+    masterPoolSize: 1,
+  });
+  // Every command goes to the current master.
+  const node = keyspaceNode(`sentinel:${sentinel.name}`, client as unknown as NodeClient, (args) =>
+    client.sendCommand(false, args),
+  );
+  const connection = new Connection('sentinel', client, state, async () => [node]);
+  client.on('error', (error: Error) => connection.emit('error', error));
+  client.on('topology-change', () => {
+    if (client.isReady) connection.emit('ready');
+  });
+  return connection;
 }
