@@ -23,8 +23,16 @@ export type {
   TurnResult,
   WebSearchStatus,
 } from './agent/types.js';
-export { type Config, ConfigError, loadConfig, redactRedisUrl } from './config.js';
+export {
+  type Config,
+  ConfigError,
+  type EncryptionKey,
+  loadConfig,
+  type RedisNode,
+  redactRedisUrl,
+} from './config.js';
 export { createLogger, type Logger } from './logger.js';
+export { cipherFor, type Sealed, SessionCipher } from './sessions/cipher.js';
 export {
   decodeSession,
   encodeSession,
