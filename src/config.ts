@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseEnv } from 'node:util';
+import { inspect, parseEnv } from 'node:util';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -131,6 +131,8 @@ export interface Config {
   /** The configuration with secrets shown as `***` (also what JSON.stringify and loggers see). */
   toString(): string;
   toJSON(): object;
+  /** The same redacted view for console.log() and util.inspect(). */
+  [inspect.custom](): object;
 }
 
 export class ConfigError extends Error {
@@ -565,6 +567,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     toString() {
       return JSON.stringify(this);
+    },
+    // console.log() and util.inspect() show the same redacted view.
+    [inspect.custom]() {
+      // Plain data: toJSON()'s copy still carries this method, and inspect would call it again.
+      return JSON.parse(this.toString()) as object;
     },
   };
   return Object.freeze(config);

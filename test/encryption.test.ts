@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { SessionCipher } from '../src/sessions/cipher.js';
 import {
@@ -11,6 +15,7 @@ import {
 } from '../src/sessions/codec.js';
 import { SessionCorruptError } from '../src/sessions/errors.js';
 import { SessionManager } from '../src/sessions/manager.js';
+import { openStore } from '../src/sessions/open-store.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import { exportSessions, importSessions } from '../src/sessions/transfer.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
@@ -107,6 +112,12 @@ describe('encryption at rest', () => {
     const promoted = json.replace('"state":"waiting_feedback"', '"state":"resolved"');
     assert.throws(() => decodeSession('s1', promoted, cipher), /fails authentication/);
     assert.throws(() => decodeSession('s2', json, cipher), /fails authentication/);
+    // Base64 decoding skips other characters: a stray quote (the value is then not even JSON)
+    // must not slip through.
+    const quoted = json.replace(/"data":"(.)/, '"data":"$1"');
+    assert.throws(() => decodeSession('s1', quoted, cipher), SessionCorruptError);
+    const escaped = json.replace(/"data":"(.)/, '"data":"$1\\"');
+    assert.throws(() => decodeSession('s1', escaped, cipher), /sealed.data: must be base64/);
     const truncated = JSON.stringify({ ...stored, sealed: { ...stored.sealed, tag: 'AAAA' } });
     assert.throws(() => decodeSession('s1', truncated, cipher), /malformed nonce or tag/);
   });
@@ -168,6 +179,36 @@ describe('encryption through the SessionManager', () => {
     const corrupt = logs.records().find((r) => r.event_type === 'session_corrupt');
     assert.match(String(corrupt?.reason), /not among the configured keys/);
     await manager.close();
+  });
+
+  it('keeps a copy of snapshot lines it cannot read instead of losing them at shutdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cql-snapshot-'));
+    const path = join(dir, 'sessions.jsonl');
+    try {
+      const open = async (env: Record<string, string>) => {
+        const config = testConfig({ MEMORY_SNAPSHOT_PATH: path, ...env });
+        return SessionManager.create({
+          config,
+          store: await openStore(config, captureLogs().logger),
+          logger: captureLogs().logger,
+          responder: await testResponder(),
+        });
+      };
+      const first = await open({ SESSION_ENCRYPTION_KEY: key });
+      await first.withSession('guardada', (agent) => agent.chat('a torneira pinga'));
+      await first.close();
+      const written = readFileSync(path, 'utf8');
+      assert.ok(written.includes('"sealed"') && !written.includes('torneira'));
+
+      const second = await open({ SESSION_ENCRYPTION_KEY: newKey() });
+      assert.equal(await second.getAgent('guardada'), null);
+      await second.close();
+      const copies = readdirSync(dir).filter((name) => name.includes('.unread-'));
+      assert.equal(copies.length, 1);
+      assert.equal(readFileSync(join(dir, copies[0] ?? ''), 'utf8'), written);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exports encrypted sessions still encrypted, and imports them with the key', async () => {
@@ -242,7 +283,7 @@ describe('encryption settings', () => {
     const key = newKey();
     const config = loadConfig({ env: { SESSION_ENCRYPTION_KEY: key }, envFile: false });
     const hex = Buffer.from(key, 'base64').toString('hex');
-    for (const text of [String(config), JSON.stringify(config)]) {
+    for (const text of [String(config), JSON.stringify(config), inspect(config, { depth: 9 })]) {
       assert.ok(!text.includes(key) && !text.includes(hex), text);
       assert.ok(text.includes(config.encryptionKeys[0]?.id ?? '?'));
     }

@@ -186,6 +186,36 @@ describe('SessionManager', () => {
     assert.equal(decodeSession('ws', (await store.get('ws')) ?? '').version, 2);
   });
 
+  it('runs concurrent turns on one session one after the other, each exactly once', async () => {
+    const { manager } = await managerWith();
+    await manager.withSession('fila', (agent) => agent.chat('a torneira está pingando'));
+    let runs = 0;
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        manager.withSession('fila', async (agent) => {
+          runs++;
+          most = Math.max(most, ++inside);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          inside--;
+          return agent.chat(`talvez ${i}`);
+        }),
+      ),
+    );
+    assert.equal(runs, 10, 'no turn ran twice');
+    assert.equal(most, 1, 'never two at once');
+    assert.equal((await manager.getAgent('fila'))?.conversationHistory.length, 22);
+    // Other sessions are not held up, and a failed turn does not block the next one.
+    await assert.rejects(
+      manager.withSession('fila', async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    await manager.withSession('fila', (agent) => agent.chat('talvez'));
+  });
+
   it('refuses a stale save with SessionConflictError instead of overwriting', async () => {
     const { manager, store } = await managerWith();
     await manager.withSession('stale', (agent) => agent.chat('a torneira está pingando'));

@@ -167,6 +167,32 @@ describe('redis store', redisTestOptions(), () => {
       }
     });
 
+    it('keeps the unreadable value aside when two callers quarantine it at once', async () => {
+      const store = await RedisSessionStore.connect({
+        url: redis.server.url(),
+        keyPrefix: 'twice:',
+      });
+      for (let round = 0; round < 20; round++) {
+        await store.set('bad', `not json ${round}`, 60);
+        await Promise.all([
+          store.quarantine('bad', `not json ${round}`),
+          store.quarantine('bad', `not json ${round}`),
+        ]);
+        assert.equal(await redis.raw.get('twice:bad'), null);
+        assert.equal(
+          await redis.raw.get('twice:corrupt:bad'),
+          `not json ${round}`,
+          `round ${round}`,
+        );
+      }
+      // A valid session written after the read is neither copied nor deleted.
+      await store.set('bad', 'valid now', 60);
+      await store.quarantine('bad', 'not json 19');
+      assert.equal(await redis.raw.get('twice:bad'), 'valid now');
+      assert.equal(await redis.raw.get('twice:corrupt:bad'), 'not json 19');
+      await store.close();
+    });
+
     it('treats a key of another Redis type as corrupt, and lists around it', async () => {
       const store = await RedisSessionStore.connect({
         url: redis.server.url(),

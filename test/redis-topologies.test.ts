@@ -122,6 +122,15 @@ describe('Redis Cluster', redisTestOptions(), () => {
     await manager.close();
   });
 
+  it('refuses a listing cursor of a node that is no longer a master', async () => {
+    const store = await open('stale:');
+    await assert.rejects(
+      store.list({ cursor: '127.0.0.1:1|0' }),
+      (error) => error instanceof StoreUnavailableError && /no longer a master/.test(error.message),
+    );
+    await store.close();
+  });
+
   it('quarantines a corrupt value across slots', async () => {
     const { manager } = await managerFor({
       REDIS_URL: url(),
@@ -181,6 +190,13 @@ describe('Redis Sentinel', redisTestOptions(), () => {
     await raw.sendCommand(['WAIT', '1', '2000']); // replicated before the crash
     await raw.close();
 
+    // A manager (Redis with its memory copy) through the same failover.
+    const following = await managerFor({
+      REDIS_SENTINELS: nodeList(setup.sentinels),
+      REDIS_SENTINEL_NAME: 'sessions',
+      REDIS_PASSWORD: password,
+    });
+
     setup.killMaster();
     const killedAt = Date.now();
     let saved = false;
@@ -201,8 +217,37 @@ describe('Redis Sentinel', redisTestOptions(), () => {
     assert.equal(await promoted.get('cql:session:depois'), 'v2', 'written on the new master');
     assert.equal(await promoted.get('cql:session:antes'), await store.get('antes'));
     assert.notEqual(await store.get('antes'), null);
+    // The manager went on in memory, then back to Redis: what it wrote meanwhile is there.
+    await following.manager.withSession('durante', (agent) => agent.chat('a porta range'));
+    const deadline = Date.now() + 15000;
+    while (following.manager.backend !== 'redis' && Date.now() < deadline) await sleep(200);
+    assert.equal(following.manager.backend, 'redis');
+    assert.equal(await promoted.exists('cql:session:durante'), 1);
+    await following.manager.close();
     await promoted.close();
     await store.close();
+  });
+
+  it('uses the configured database on the master', async () => {
+    const { manager } = await managerFor({
+      REDIS_SENTINELS: nodeList(setup.sentinels),
+      REDIS_SENTINEL_NAME: 'sessions',
+      REDIS_PASSWORD: password,
+      REDIS_DB: '3',
+    });
+    await manager.withSession('no-banco-3', (agent) => agent.chat('a torneira pinga'));
+    const master = await setup.currentMaster();
+    const raw = createClient({
+      socket: { port: master.port, host: master.host },
+      password,
+      database: 3,
+    });
+    await raw.connect();
+    assert.equal(await raw.exists('cql:session:no-banco-3'), 1);
+    await raw.select(0);
+    assert.equal(await raw.exists('cql:session:no-banco-3'), 0);
+    await raw.close();
+    await manager.close();
   });
 
   it('names the master it could not find', async () => {
@@ -313,10 +358,10 @@ describe('ACL users', redisTestOptions(), () => {
   let server: RedisServer;
   before(async () => {
     server = await startRedisServer({
-      // The user the README documents: its prefix only, no dangerous commands.
+      // The user the README documents: its prefix only, exactly the commands the store sends.
       aclUsers: [
         'default off',
-        'sessions on >s3nha-forte ~cql:* +@read +@write +@scripting +@keyspace +info +ping',
+        'sessions on >s3nha-forte ~cql:* +get +set +unlink +exists +ttl +scan +getrange +dump +restore +type +del +eval +evalsha +info +ping',
       ],
     });
   });

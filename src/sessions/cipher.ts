@@ -53,6 +53,9 @@ export class SessionCipher {
     const [writer] = keys;
     if (!writer) throw new TypeError('SessionCipher needs at least one key');
     for (const { id, key } of keys) {
+      // Ids are written into stored values as they are: hex only.
+      if (!/^[0-9a-f]{1,64}$/.test(id))
+        throw new TypeError(`key id ${JSON.stringify(id)} is not hex`);
       if (key.length !== 32) throw new TypeError(`encryption key ${id} is not 32 bytes`);
     }
     this.#writer = writer;

@@ -96,6 +96,8 @@ export class SessionManager extends EventEmitter {
   readonly #responder: Responder;
   readonly #now: () => Date;
   readonly #provenanceOf = new WeakMap<RepairAgent, Provenance>();
+  /** The end of each session's queue of turns in this process. */
+  readonly #queues = new Map<string, Promise<void>>();
 
   private constructor(
     store: SessionStore,
@@ -135,13 +137,43 @@ export class SessionManager extends EventEmitter {
    * Loads the session's agent (a new one if the session does not exist), runs `work` on it and
    * saves the result with compare-and-set, so a change can neither be left unsaved nor overwrite
    * a newer one. When another caller saved first, the whole turn runs again on their version.
-   * With `mustExist`, a missing session is a SessionNotFoundError instead of a new one.
+   * Turns on one session in this process run one after the other (so a turn that calls a
+   * language model is not run again because of a neighbour); between processes, compare-and-set
+   * decides. With `mustExist`, a missing session is a SessionNotFoundError instead of a new one.
+   * `work` must not call withSession for the same session (it would wait for itself).
    */
-  async withSession<T>(
+  withSession<T>(
     sessionId: string,
     work: (agent: RepairAgent) => Promise<T>,
     options: AgentOptions = {},
-    { saveExisting = true, mustExist = false } = {},
+    flags: { saveExisting?: boolean; mustExist?: boolean } = {},
+  ): Promise<T> {
+    return this.#oneAtATime(sessionId, () => this.#turn(sessionId, work, options, flags));
+  }
+
+  /** Runs `task` after the tasks already queued for this session. */
+  async #oneAtATime<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(sessionId);
+    let done = () => {};
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const tail = previous ? previous.then(() => mine) : mine;
+    this.#queues.set(sessionId, tail);
+    try {
+      if (previous) await previous;
+      return await task();
+    } finally {
+      done();
+      if (this.#queues.get(sessionId) === tail) this.#queues.delete(sessionId);
+    }
+  }
+
+  async #turn<T>(
+    sessionId: string,
+    work: (agent: RepairAgent) => Promise<T>,
+    options: AgentOptions,
+    { saveExisting = true, mustExist = false },
   ): Promise<T> {
     for (let round = 1; ; round++) {
       const existing = await this.getAgent(sessionId);

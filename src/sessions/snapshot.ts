@@ -6,7 +6,7 @@
  * in the file.
  */
 import { constants, createReadStream, existsSync } from 'node:fs';
-import { access, rename, writeFile } from 'node:fs/promises';
+import { access, copyFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -52,6 +52,21 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
       },
       'Sessões em memória restauradas do snapshot',
     );
+    if (report.failed.length > 0) {
+      // The file is rewritten at shutdown: keep the lines that could not be read (a key no
+      // longer configured, say) in a copy, not only in a log line.
+      const kept = `${this.#path}.unread-${Date.now()}`;
+      await copyFile(this.#path, kept);
+      this.#logger.warn(
+        {
+          event_type: 'memory_snapshot_unread',
+          path: kept,
+          failed: report.failed.length,
+          first_failure: report.failed[0],
+        },
+        'Sessões do snapshot que não puderam ser lidas foram guardadas numa cópia',
+      );
+    }
   }
 
   /** Writes the snapshot (atomically: a temporary file, then a rename), then closes. */

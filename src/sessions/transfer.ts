@@ -60,6 +60,7 @@ export async function* exportSessions(
     for (const entry of page.entries) {
       try {
         const record = decodeSession(entry.id, entry.value, options.cipher);
+        // As stored (still encrypted); decodeSession has just parsed the same text.
         const session = options.cipher ? (JSON.parse(entry.value) as object) : record;
         const expires_at =
           entry.ttl === null ? null : new Date(now + entry.ttl * 1000).toISOString();

@@ -73,8 +73,8 @@ export interface KeyspaceNode {
 export interface RedisConnection extends EventEmitter {
   readonly topology: 'single' | 'cluster' | 'sentinel';
   readonly keys: KeyCommands;
-  /** DUMP of one key as bytes (null when absent). */
-  dump(key: string): Promise<Buffer | null>;
+  /** DUMP of one key as bytes, if it still holds `unreadable` (see redis-scripts dumpIf). */
+  dumpIf(key: string, unreadable: string): Promise<Buffer | null>;
   /** The masters, in a stable order (by address). */
   nodes(): Promise<KeyspaceNode[]>;
   readonly isReady: boolean;
@@ -126,9 +126,13 @@ function keyspaceNode(
 function clientOptions(options: RedisConnectionOptions, connected: () => boolean) {
   const url = new URL(options.url);
   const tls = url.protocol === 'rediss:';
+  const database = Number(url.pathname.slice(1) || 0);
   return {
     username: url.username === '' ? undefined : decodeURIComponent(url.username),
     password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    // The URL's database, for the clients built from options rather than from the URL
+    // (Sentinel's); a Cluster has only database 0.
+    ...(database > 0 ? { database } : {}),
     disableOfflineQueue: true,
     commandsQueueMaxLength: options.maxQueuedCommands,
     // Every operation has its own deadline in the store, covering commands already sent; the
@@ -147,6 +151,10 @@ function clientOptions(options: RedisConnectionOptions, connected: () => boolean
 
 /** Builds the connection (not yet connected). */
 export function createRedisConnection(options: RedisConnectionOptions): RedisConnection {
+  const { ca, cert, key } = options.tls ?? {};
+  if ((ca ?? cert ?? key) !== undefined && !options.url.startsWith('rediss:')) {
+    throw new TypeError('TLS files were given with a redis:// URL: use rediss:// (TLS)');
+  }
   // Until the first connection succeeds, an error ends the attempt; after it, reconnections.
   const state = { started: false };
   const connected = () => state.started;
@@ -162,7 +170,9 @@ interface TopologyClient {
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): unknown;
-  withTypeMapping(mapping: typeof binary): { dump(key: string): Promise<unknown> };
+  withTypeMapping(mapping: typeof binary): {
+    dumpIf(key: string, unreadable: string): Promise<unknown>;
+  };
 }
 
 class Connection extends EventEmitter implements RedisConnection {
@@ -191,8 +201,8 @@ class Connection extends EventEmitter implements RedisConnection {
     await this.#client.connect();
     this.#state.started = true;
   }
-  dump(key: string) {
-    return this.#client.withTypeMapping(binary).dump(key) as Promise<Buffer | null>;
+  dumpIf(key: string, unreadable: string) {
+    return this.#client.withTypeMapping(binary).dumpIf(key, unreadable) as Promise<Buffer | null>;
   }
   close() {
     return this.#client.close();
@@ -208,7 +218,7 @@ function singleConnection(
   connected: () => boolean,
 ): RedisConnection {
   const client = createClient({ url: options.url, scripts, ...clientOptions(options, connected) });
-  const node = keyspaceNode(options.url, client as unknown as NodeClient, (args) =>
+  const node = keyspaceNode('server', client as unknown as NodeClient, (args) =>
     client.sendCommand(args),
   );
   const connection = new Connection('single', client, state, async () => [node]);
@@ -262,15 +272,18 @@ function sentinelConnection(
     sentinelClientOptions: { socket: { connectTimeout: options.connectTimeoutMs } },
     scripts,
     masterPoolSize: 1,
+    // The master's connection errors too (reported as 'client-error' otherwise).
+    passthroughClientErrorEvents: true,
   });
   // Every command goes to the current master.
   const node = keyspaceNode(`sentinel:${sentinel.name}`, client as unknown as NodeClient, (args) =>
     client.sendCommand(false, args),
   );
   const connection = new Connection('sentinel', client, state, async () => [node]);
-  client.on('error', (error: Error) => connection.emit('error', error));
-  client.on('topology-change', () => {
-    if (client.isReady) connection.emit('ready');
-  });
+  // Some of Sentinel's errors are plain strings.
+  client.on('error', (error: unknown) =>
+    connection.emit('error', error instanceof Error ? error : new Error(String(error))),
+  );
+  client.on('ready', () => connection.emit('ready'));
   return connection;
 }

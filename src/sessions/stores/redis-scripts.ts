@@ -52,20 +52,41 @@ return {1, version}`,
   transformReply: (reply: unknown) => reply as [number, number],
 });
 
+/** Whether KEYS[1] still holds ARGV[1], the unreadable value ('' for "a value that is not a
+ * string"). */
+const STILL_UNREADABLE = `
+local function unreadable()
+  local kind = redis.call('TYPE', KEYS[1])['ok']
+  if kind == 'none' then return false end
+  if kind == 'string' then return ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] end
+  return ARGV[1] == ''
+end
+`;
+
 /**
- * KEYS[1] session; ARGV the unreadable value ('' for "a value that is not a string"). Deletes the
- * key only if it still holds that, so a valid session written meanwhile stays. One key, so it
- * runs on a Cluster too; the store copies the value aside (DUMP, RESTORE) before calling it.
+ * KEYS[1] session; ARGV the unreadable value. Its DUMP if the key still holds that, else nil:
+ * the store copies exactly the unreadable value aside (RESTORE, which works across Cluster
+ * slots), never a valid session written meanwhile.
  */
+export const dumpIf = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `${STILL_UNREADABLE}
+if unreadable() then return redis.call('DUMP', KEYS[1]) end
+return false`,
+  parseCommand(parser: CommandParser, key: string, unreadable: string) {
+    parser.pushKey(key);
+    parser.push(unreadable);
+  },
+  transformReply: (reply: unknown) => reply as Buffer | null,
+});
+
+/** KEYS[1] session; ARGV the unreadable value. Deletes the key only if it still holds that, so a
+ * valid session written meanwhile stays. */
 export const deleteIf = defineScript({
   NUMBER_OF_KEYS: 1,
-  SCRIPT: `
-local kind = redis.call('TYPE', KEYS[1])['ok']
-if kind == 'none' then return 0 end
-if kind == 'string' and (ARGV[1] == '' or redis.call('GET', KEYS[1]) ~= ARGV[1]) then return 0 end
-if kind ~= 'string' and ARGV[1] ~= '' then return 0 end
-redis.call('DEL', KEYS[1])
-return 1`,
+  SCRIPT: `${STILL_UNREADABLE}
+if unreadable() then redis.call('DEL', KEYS[1]) return 1 end
+return 0`,
   parseCommand(parser: CommandParser, key: string, unreadable: string) {
     parser.pushKey(key);
     parser.push(unreadable);

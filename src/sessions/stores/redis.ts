@@ -80,11 +80,12 @@ function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-/** Node cursors in a listing: `<node index>:<that node's cursor>`. */
-function parseCursor(cursor: string | undefined, nodes: number): { node: number; cursor: string } {
-  const match = /^(\d+):(\d+)$/.exec(cursor ?? '');
-  if (!match) return { node: 0, cursor: '0' };
-  return { node: Math.min(Number(match[1]), nodes), cursor: match[2] ?? '0' };
+/** A listing's cursor: `<node address>|<that node's SCAN cursor>`. The address, not a position:
+ * should the masters change between two pages, a cursor is never replayed on another node. */
+function parseCursor(cursor: string | undefined): { address: string; cursor: string } | undefined {
+  const bar = cursor?.lastIndexOf('|') ?? -1;
+  if (cursor === undefined || bar === -1) return undefined;
+  return { address: cursor.slice(0, bar), cursor: cursor.slice(bar + 1) };
 }
 
 /** A connection error in words an operator can act on. */
@@ -213,19 +214,22 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  /** Copies the value aside (DUMP and RESTORE work across Cluster slots), then deletes it only if
-   * it still holds what was read; if it does not, the copy goes too. */
+  /** Copies the unreadable value aside (DUMP and RESTORE work across Cluster slots), then
+   * deletes the key if it still holds that value. Each step checks the value, so the copy is
+   * always the unreadable one, and a valid session written meanwhile is never touched. */
   async quarantine(id: string, unreadable?: string): Promise<void> {
     const key = this.key(id);
-    const aside = this.key(`corrupt:${id}`);
-    const payload = await this.#run('quarantine', () => this.connection.dump(key));
+    const payload = await this.#run('quarantine', () =>
+      this.connection.dumpIf(key, unreadable ?? ''),
+    );
     if (payload === null) return;
     const keys = this.connection.keys;
     await this.#run('quarantine', () =>
-      keys.restore(aside, QUARANTINE_TTL_SECONDS * 1000, payload, { REPLACE: true }),
+      keys.restore(this.key(`corrupt:${id}`), QUARANTINE_TTL_SECONDS * 1000, payload, {
+        REPLACE: true,
+      }),
     );
-    const taken = await this.#run('quarantine', () => keys.deleteIf(key, unreadable ?? ''));
-    if (taken === 0) await this.#run('quarantine', () => keys.unlink(aside));
+    await this.#run('quarantine', () => keys.deleteIf(key, unreadable ?? ''));
   }
 
   /** Answers when Redis does; waits up to the connect timeout for a reconnection under way. */
@@ -261,20 +265,27 @@ export class RedisSessionStore implements SessionStore {
   list(options: ListOptions = {}): Promise<ListPage> {
     return this.#run('list', async () => {
       const nodes = await this.connection.nodes();
-      const position = parseCursor(options.cursor, nodes.length);
-      const node = nodes[position.node];
-      if (!node) return { entries: [], cursor: undefined };
+      if (nodes.length === 0) throw new Error('no master is reachable');
+      const position = parseCursor(options.cursor) ?? { address: nodes[0]?.address, cursor: '0' };
+      const index = nodes.findIndex((node) => node.address === position.address);
+      const node = nodes[index];
+      if (!node) {
+        throw new Error(
+          `the listing was on ${position.address}, which is no longer a master: start it again`,
+        );
+      }
       const page = await node.scan(
         position.cursor,
         `${globEscape(this.keyPrefix)}*`,
         Math.max(options.limit ?? 100, 100),
       );
       const entries = await this.#entries(node, page.keys, options.headBytes);
+      const following = nodes[index + 1];
       const next =
         page.cursor !== '0'
-          ? `${position.node}:${page.cursor}`
-          : position.node + 1 < nodes.length
-            ? `${position.node + 1}:0`
+          ? `${node.address}|${page.cursor}`
+          : following
+            ? `${following.address}|0`
             : undefined;
       return { entries, cursor: next };
     });
