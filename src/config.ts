@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspect, parseEnv } from 'node:util';
 import { z } from 'zod';
+import { redactUrl } from './agent/llm/http.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -84,8 +85,11 @@ export interface LlmConfig {
   };
   /** LLM_TIMEOUT (seconds), in milliseconds. @default 60000 */
   readonly timeoutMs: number;
-  /** LLM_HISTORY_MESSAGES: earlier messages of the conversation the model sees. @default 12 */
+  /** LLM_HISTORY_MESSAGES: earlier messages of the conversation the model sees; it can see only
+   * what the session keeps, so at most MAX_HISTORY_MESSAGES of them. @default 12 */
   readonly historyMessages: number;
+  /** LLM_MAX_TOKENS: longest reply asked of the model, in tokens. @default 1024 */
+  readonly maxTokens: number;
   /** LLM_RAG_PASSAGES: knowledge-base passages given to the model. @default 3 */
   readonly ragPassages: number;
   /** LLM_BREAKER_FAILURES: consecutive failures that stop calls to the model; 0 never.
@@ -289,6 +293,7 @@ function llmConfig(env: Env): LlmConfig | { problem: string } {
     }),
     timeoutMs: env.LLM_TIMEOUT * 1000,
     historyMessages: env.LLM_HISTORY_MESSAGES,
+    maxTokens: env.LLM_MAX_TOKENS,
     ragPassages: env.LLM_RAG_PASSAGES,
     breakerFailures: env.LLM_BREAKER_FAILURES,
     breakerCooldownMs: env.LLM_BREAKER_COOLDOWN * 1000,
@@ -375,6 +380,7 @@ const envSchema = z.object({
   OPENAI_MODEL: modelName.default('gpt-4o-mini'),
   LLM_TIMEOUT: wholeNumber(1, 3600).default(60),
   LLM_HISTORY_MESSAGES: wholeNumber(0, 1000).default(12),
+  LLM_MAX_TOKENS: wholeNumber(16, 32768).default(1024),
   LLM_RAG_PASSAGES: wholeNumber(1, 20).default(3),
   LLM_BREAKER_FAILURES: wholeNumber(0, 1000).default(5),
   LLM_BREAKER_COOLDOWN: wholeNumber(1, 86400).default(30),
@@ -555,13 +561,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       const encryptionKeys = this.encryptionKeys.map((key) => ({ id: key.id, key: '***' }));
       const llm = {
         ...this.llm,
-        ollama: { ...this.llm.ollama, baseUrl: redactRedisUrl(this.llm.ollama.baseUrl) },
+        ollama: { ...this.llm.ollama, baseUrl: redactUrl(this.llm.ollama.baseUrl) },
         openai: {
           ...this.llm.openai,
-          baseUrl: redactRedisUrl(this.llm.openai.baseUrl),
+          baseUrl: redactUrl(this.llm.openai.baseUrl),
           apiKey: this.llm.openai.apiKey && '***',
         },
-        webSearchUrl: this.llm.webSearchUrl && redactRedisUrl(this.llm.webSearchUrl),
+        webSearchUrl: this.llm.webSearchUrl && redactUrl(this.llm.webSearchUrl),
       };
       return { ...this, redis, encryptionKeys, api, llm };
     },

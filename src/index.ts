@@ -7,7 +7,7 @@ export { CircuitBreaker } from './agent/llm/breaker.js';
 export { createResponder } from './agent/llm/create-responder.js';
 export { UpstreamError, type UpstreamFailure } from './agent/llm/errors.js';
 export { LlmResponder, type LlmResponderOptions } from './agent/llm/llm-responder.js';
-export type { ChatModel, LlmMessage } from './agent/llm/model.js';
+export type { ChatModel, CompleteOptions, LlmMessage, ModelReply } from './agent/llm/model.js';
 export { OllamaChatModel } from './agent/llm/ollama.js';
 export { OpenAiChatModel } from './agent/llm/openai.js';
 export { SearxngSearch, type WebResult, type WebSearch } from './agent/llm/web-search.js';

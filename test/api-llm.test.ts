@@ -182,22 +182,20 @@ describe('HTTP API with a language model', () => {
       const { app, store } = await api(ollamaEnv({ LLM_BREAKER_FAILURES: '0' }));
       try {
         const cases = [
-          [
-            json({ error: 'model "qwen2.5:3b" not found' }, 404),
-            /HTTP 404: model "qwen2.5:3b" not found/,
-          ],
-          [json({ error: 'internal' }, 500), /HTTP 500: internal/],
-          [raw('{"message": '), /malformed JSON/],
-          [json({ done: true }), /without message.content/],
-          [reply('   '), /no text/],
+          [json({ error: 'model "qwen2.5:3b" not found' }, 404), 'ollama answered HTTP 404 (http)'],
+          [json({ error: 'internal' }, 500), 'ollama answered HTTP 500 (http)'],
+          [raw('{"message": '), 'ollama answered a malformed reply (malformed)'],
+          [json({ done: true }), 'ollama answered a malformed reply (malformed)'],
+          [reply('   '), 'ollama answered with no text (empty)'],
         ] as const;
         for (const [behaviour, detail] of cases) {
           ollama.behave(behaviour);
           const { status, body } = await chat(app, 'a torneira está pingando', 'broken');
-          assert.equal(status, 502, String(detail));
-          assert.match(body.detail, /^The language model failed: ollama: /);
-          assert.match(body.detail, detail);
-          assert.doesNotMatch(body.detail, /127\.0\.0\.1/);
+          assert.equal(status, 502, detail);
+          assert.equal(
+            body.detail,
+            `The language model failed: ${detail}. Nothing was saved for this message; send it again.`,
+          );
         }
         assert.equal(await store.exists('broken'), false);
       } finally {
@@ -211,7 +209,7 @@ describe('HTTP API with a language model', () => {
       try {
         const { status, body } = await chat(app, 'a torneira está pingando', 'refused');
         assert.equal(status, 502);
-        assert.match(body.detail, /connection refused/);
+        assert.match(body.detail, /ollama could not be reached \(connection\)/);
       } finally {
         await app.close();
       }
@@ -268,6 +266,34 @@ describe('HTTP API with a language model', () => {
     });
   });
 
+  it('keeps a key the model server echoes out of the answer and of every log line', async () => {
+    const openai = await FakeServer.start('openai');
+    const key = 'sk-secret-XYZ';
+    const { app, logs } = await api({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: key,
+      LOG_LEVEL: 'debug',
+    });
+    try {
+      openai.behave(json({ error: { message: `Invalid API key: ${key}`, type: 'auth' } }, 401));
+      const { status, body } = await chat(app, 'a torneira está pingando', 'echo');
+      assert.equal(status, 502);
+      assert.equal(
+        body.detail,
+        'The language model failed: openai answered HTTP 401 (http). Nothing was saved for this message; send it again.',
+      );
+      assert.ok(logs.lines.length > 0);
+      for (const line of logs.lines) assert.ok(!line.includes('secret-XYZ'), line);
+      const failure = logs.records().find((r) => r.event_type === 'llm_failed');
+      assert.equal(failure?.status, 401);
+      assert.equal(failure?.upstream_reason, 'Invalid API key: ***', 'the reason, redacted');
+    } finally {
+      await app.close();
+      await openai.close();
+    }
+  });
+
   it('talks to an OpenAI-compatible server with its key', async () => {
     const openai = await FakeServer.start('openai');
     const { app, logs } = await api({
@@ -290,6 +316,40 @@ describe('HTTP API with a language model', () => {
     }
   });
 
+  describe('long replies', () => {
+    it('asks for at most LLM_MAX_TOKENS tokens and stores a long reply cut to 8000 characters', async () => {
+      const { app, store } = await api(ollamaEnv({ LLM_MAX_TOKENS: '256' }));
+      try {
+        const sentence = 'Aperte a porca com cuidado. ';
+        ollama.behave(reply(sentence.repeat(1000)));
+        const { status, body } = await chat(app, 'a torneira está pingando', 'long');
+        assert.equal(status, 200);
+        assert.equal(ollama.last.body?.options?.num_predict, 256);
+        const solution = body.response.slice(0, body.response.lastIndexOf('\n\n'));
+        assert.ok(solution.length <= 8000 && solution.length > 7900, `${solution.length}`);
+        assert.ok(solution.endsWith('Aperte a porca com cuidado.'), 'cut after a sentence');
+        assert.equal((await historyOf(store, 'long'))[1]?.content, body.response);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('answers 502, not 413, when the reply cannot be stored in the session', async () => {
+      const { app, store } = await api(ollamaEnv({ SESSION_MAX_BYTES: '2048' }));
+      try {
+        ollama.behave(reply('Passo. '.repeat(500)));
+        const { status, body } = await chat(app, 'a torneira está pingando', 'too-long');
+        assert.equal(status, 502);
+        assert.match(body.detail, /^The language model failed: ollama's reply was too large/);
+        assert.equal(await store.exists('too-long'), false);
+        ollama.behave(reply('Troque o courinho.'));
+        assert.equal((await chat(app, 'a torneira está pingando', 'too-long')).status, 200);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
   describe('KNOWLEDGE_DIR', () => {
     let dir: string;
     before(async () => {
@@ -310,7 +370,10 @@ describe('HTTP API with a language model', () => {
       try {
         const { body } = await chat(app, 'o portão eletrônico travou', 'custom');
         assert.deepEqual(body.metadata.sources, ['portao-eletronico']);
-        assert.match(ollama.last.body?.messages?.[0]?.content ?? '', /Trocar a pilha do controle/);
+        assert.match(
+          ollama.last.body?.messages?.at(-1)?.content ?? '',
+          /Trocar a pilha do controle/,
+        );
         const bundled = await chat(app, 'a torneira está pingando', 'bundled');
         assert.deepEqual(bundled.body.metadata.sources, ['torneira-pingando']);
         const local = await chat(offline.app, 'o portão eletrônico travou', 'custom');
@@ -318,6 +381,23 @@ describe('HTTP API with a language model', () => {
       } finally {
         await app.close();
         await offline.app.close();
+      }
+    });
+
+    it('stops start-up with a message naming a malformed file of KNOWLEDGE_DIR', async () => {
+      const bad = await mkdtemp(join(tmpdir(), 'cql-knowledge-bad-'));
+      try {
+        await writeFile(join(bad, 'sem-titulo.md'), 'Palavras-chave: a, b, c\n');
+        await assert.rejects(api({ KNOWLEDGE_DIR: bad }), (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(
+            error.message,
+            /KNOWLEDGE_DIR has a malformed repair file ".*sem-titulo\.md": missing a "# Title" line/,
+          );
+          return true;
+        });
+      } finally {
+        await rm(bad, { recursive: true, force: true });
       }
     });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,11 +41,29 @@ describe('cql-agent chat with a language model', () => {
       OLLAMA_BASE_URL: ollama.url,
     });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /Erro: ollama: HTTP 500: model not loaded/);
+    assert.match(run.stdout, /Erro: ollama: HTTP 500\n/);
+    assert.doesNotMatch(run.stdout, /model not loaded/, 'what the server wrote is for the logs');
+    assert.match(run.stderr, /"upstream_reason":"model not loaded"/);
     assert.match(run.stdout, /Assistente: Troque o courinho da torneira\./);
     assert.equal(ollama.requests.length, 2);
     assert.match(run.stderr, /"event_type":"responder_ready"/);
     assert.match(run.stderr, /"provider":"ollama"/);
+  });
+
+  it('stops with one clear line for a malformed file in KNOWLEDGE_DIR', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cql-cli-knowledge-'));
+    try {
+      await writeFile(join(dir, 'quebrado.md'), '# Sem o resto\n');
+      const run = await chat([], { KNOWLEDGE_DIR: dir });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        /^cql-agent: invalid configuration: KNOWLEDGE_DIR has a malformed repair file ".*quebrado\.md": /m,
+      );
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('stops with one clear line for a missing KNOWLEDGE_DIR', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { shutdownGraceMs } from '../src/cli/serve.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const load = (env: Record<string, string>) => loadConfig({ env, envFile: false });
@@ -24,6 +25,7 @@ describe('language-model configuration', () => {
         openai: { baseUrl: 'https://api.openai.com/v1', apiKey: undefined, model: 'gpt-4o-mini' },
         timeoutMs: 60000,
         historyMessages: 12,
+        maxTokens: 1024,
         ragPassages: 3,
         breakerFailures: 5,
         breakerCooldownMs: 30000,
@@ -44,6 +46,7 @@ describe('language-model configuration', () => {
       OPENAI_MODEL: 'meta-llama/Llama-3.1-8B-Instruct',
       LLM_TIMEOUT: '120',
       LLM_HISTORY_MESSAGES: '0',
+      LLM_MAX_TOKENS: '32768',
       LLM_RAG_PASSAGES: '5',
       LLM_BREAKER_FAILURES: '0',
       LLM_BREAKER_COOLDOWN: '10',
@@ -60,6 +63,7 @@ describe('language-model configuration', () => {
     });
     assert.equal(llm.timeoutMs, 120000);
     assert.equal(llm.historyMessages, 0);
+    assert.equal(llm.maxTokens, 32768);
     assert.equal(llm.ragPassages, 5);
     assert.equal(llm.breakerFailures, 0);
     assert.equal(llm.breakerCooldownMs, 10000);
@@ -93,6 +97,12 @@ describe('language-model configuration', () => {
         /LLM_HISTORY_MESSAGES must be a whole number from 0 to 1000/,
       ],
       [{ LLM_RAG_PASSAGES: '0' }, /LLM_RAG_PASSAGES must be a whole number from 1 to 20/],
+      [
+        { LLM_MAX_TOKENS: '15' },
+        /LLM_MAX_TOKENS must be a whole number from 16 to 32768 \(received "15"\)/,
+      ],
+      [{ LLM_MAX_TOKENS: '32769' }, /LLM_MAX_TOKENS must be a whole number from 16 to 32768/],
+      [{ LLM_MAX_TOKENS: 'lots' }, /LLM_MAX_TOKENS must be a whole number/],
       [{ LLM_BREAKER_FAILURES: 'many' }, /LLM_BREAKER_FAILURES must be a whole number/],
       [
         { LLM_BREAKER_COOLDOWN: '0' },
@@ -132,6 +142,27 @@ describe('language-model configuration', () => {
       'nor in an error',
     );
     assert.doesNotMatch(problemsOf({ OLLAMA_BASE_URL: 'ftp://user:hunter2@host' }), /hunter2/);
+  });
+
+  it('shows the model and search addresses without user names, passwords or tokens', () => {
+    const config = load({
+      OLLAMA_BASE_URL: 'http://ollama-user:pw1@ollama.internal:11434',
+      OPENAI_BASE_URL: 'https://token-abc123@llm.internal/v1',
+      WEB_SEARCH_URL: 'http://searx-user:pw2@searx.internal',
+    });
+    const { llm } = JSON.parse(String(config)) as {
+      llm: { ollama: { baseUrl: string }; openai: { baseUrl: string }; webSearchUrl: string };
+    };
+    assert.equal(llm.ollama.baseUrl, 'http://***@ollama.internal:11434/');
+    assert.equal(llm.openai.baseUrl, 'https://***@llm.internal/v1');
+    assert.equal(llm.webSearchUrl, 'http://***@searx.internal/');
+    assert.doesNotMatch(String(config), /ollama-user|token-abc123|searx-user|pw1|pw2/);
+  });
+
+  it('gives turns in flight LLM_TIMEOUT plus 10 s at shutdown', () => {
+    assert.equal(shutdownGraceMs(load({})), 10000, 'no model: 10 s');
+    assert.equal(shutdownGraceMs(load({ LLM_PROVIDER: 'ollama' })), 70000);
+    assert.equal(shutdownGraceMs(load({ LLM_PROVIDER: 'ollama', LLM_TIMEOUT: '120' })), 130000);
   });
 
   it('is frozen', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { UpstreamError, type UpstreamFailure } from '../src/agent/llm/errors.js';
-import { requestJson } from '../src/agent/llm/http.js';
+import { redactSecrets, requestJson } from '../src/agent/llm/http.js';
 import type { ChatModel, LlmMessage } from '../src/agent/llm/model.js';
 import { OllamaChatModel } from '../src/agent/llm/ollama.js';
 import { OpenAiChatModel } from '../src/agent/llm/openai.js';
@@ -39,23 +39,36 @@ function commonFailures(
   start: () => FakeServer,
   make: (url: string, timeoutMs?: number) => ChatModel,
 ) {
-  it('turns an HTTP 500 into an http failure carrying the server reason', async () => {
+  it('turns an HTTP 500 into an http failure, the server reason kept apart for logs', async () => {
     start().behave(json({ error: 'out of memory\nloading model' }, 500));
     const error = await failure(make(start().url).complete(MESSAGES), 'http');
     assert.equal(error.status, 500);
-    assert.match(error.message, /HTTP 500: out of memory loading model/);
+    assert.match(error.message, /: HTTP 500$/, 'nothing the server wrote in the message');
+    assert.equal(error.upstreamReason, 'out of memory loading model');
   });
 
   it('turns an HTTP 404 without a JSON body into an http failure', async () => {
     start().behave(raw('<html>not found</html>', 404));
     const error = await failure(make(start().url).complete(MESSAGES), 'http');
     assert.match(error.message, /HTTP 404$/);
+    assert.equal(error.upstreamReason, undefined);
   });
 
-  it('refuses malformed JSON', async () => {
+  it('refuses malformed JSON, its start kept for logs only', async () => {
     start().behave(raw('{"message": {"content": "Passo 1'));
     const error = await failure(make(start().url).complete(MESSAGES), 'malformed');
-    assert.match(error.message, /malformed JSON/);
+    assert.match(error.message, /malformed JSON$/);
+    assert.match(error.upstreamReason ?? '', /Passo 1/);
+  });
+
+  it('hides keys and tokens a server echoes in its error', async () => {
+    start().behave(
+      json({ error: 'bad auth: Bearer abc.def-123, key sk-proj-XYZ987, password hunter2' }, 401),
+    );
+    const url = start().url.replace('http://', 'http://admin:hunter2@');
+    const error = await failure(make(url).complete(MESSAGES), 'http');
+    assert.equal(error.upstreamReason, 'bad auth: Bearer ***, key sk-***, password ***');
+    assert.doesNotMatch(`${error.message} ${error.url}`, /hunter2|abc\.def|XYZ987/);
   });
 
   it('refuses JSON of another shape', async () => {
@@ -95,7 +108,26 @@ function commonFailures(
 
   it('strips a reasoning block and surrounding blanks from a reply', async () => {
     start().behave(reply('<think>o usuário quer...</think>\n\n  Troque o courinho.  \n'));
-    assert.equal(await make(start().url).complete(MESSAGES), 'Troque o courinho.');
+    assert.deepEqual(await make(start().url).complete(MESSAGES), {
+      text: 'Troque o courinho.',
+      truncated: false,
+    });
+  });
+
+  it('never shows an unclosed reasoning block', async () => {
+    start().behave(reply('Troque o courinho.\n<think>mas talvez seja o reparo, vou pensar'));
+    assert.equal((await make(start().url).complete(MESSAGES)).text, 'Troque o courinho.');
+    start().behave(reply('<think>o usuário quer saber como'));
+    await failure(make(start().url).complete(MESSAGES), 'empty');
+    start().behave(reply('raciocínio sem abertura</think>\nTroque o courinho.'));
+    assert.equal((await make(start().url).complete(MESSAGES)).text, 'Troque o courinho.');
+  });
+
+  it('ends a call at a shorter deadline given for it', async () => {
+    start().behave(hang);
+    const started = performance.now();
+    await failure(make(start().url, 5000).complete(MESSAGES, { timeoutMs: 200 }), 'timeout');
+    assert.ok(performance.now() - started < 2000);
   });
 }
 
@@ -113,7 +145,7 @@ describe('Ollama chat model', () => {
     new OllamaChatModel({ baseUrl: url, model: 'qwen2.5:3b', timeoutMs });
 
   it('posts the model, the messages and stream: false to /api/chat, and returns the reply', async () => {
-    const text = await make(server.url).complete(MESSAGES);
+    const { text } = await make(server.url).complete(MESSAGES);
     assert.equal(text, 'Feche o registro e troque o courinho.');
     assert.equal(server.requests.length, 1);
     const { method, url, headers, body } = server.last;
@@ -124,7 +156,24 @@ describe('Ollama chat model', () => {
       model: 'qwen2.5:3b',
       messages: MESSAGES,
       stream: false,
-      options: { temperature: 0.3 },
+      options: { temperature: 0.3, num_predict: 1024 },
+    });
+    await new OllamaChatModel({
+      baseUrl: server.url,
+      model: 'm',
+      timeoutMs: 5000,
+      maxTokens: 64,
+    }).complete(MESSAGES);
+    assert.equal(server.last.body?.options?.num_predict, 64);
+  });
+
+  it('keeps a reply cut at num_predict (done_reason: length), saying it was truncated', async () => {
+    server.behave(
+      json({ message: { content: 'Passo 1: feche o' }, done: true, done_reason: 'length' }),
+    );
+    assert.deepEqual(await make(server.url).complete(MESSAGES), {
+      text: 'Passo 1: feche o',
+      truncated: true,
     });
   });
 
@@ -155,7 +204,7 @@ describe('OpenAI-compatible chat model', () => {
     new OpenAiChatModel({ baseUrl: url, model: 'local-model', timeoutMs, apiKey });
 
   it('posts to {base}/chat/completions with the key as a bearer token', async () => {
-    const text = await make(server.url, 5000, 'sk-test-123').complete(MESSAGES);
+    const { text } = await make(server.url, 5000, 'sk-test-123').complete(MESSAGES);
     assert.equal(text, 'Feche o registro e troque o courinho.');
     const { method, url, headers, body } = server.last;
     assert.equal(method, 'POST');
@@ -166,6 +215,7 @@ describe('OpenAI-compatible chat model', () => {
       messages: MESSAGES,
       stream: false,
       temperature: 0.3,
+      max_tokens: 1024,
     });
   });
 
@@ -174,11 +224,32 @@ describe('OpenAI-compatible chat model', () => {
     assert.equal(server.last.headers.authorization, undefined);
   });
 
-  it("carries an OpenAI error body's message", async () => {
-    server.behave(json({ error: { message: 'Incorrect API key provided', type: 'auth' } }, 401));
-    const error = await failure(make(server.url).complete(MESSAGES), 'http');
+  it("keeps an OpenAI error body's message for logs, without the key it echoes", async () => {
+    server.behave(
+      json({ error: { message: 'Invalid API key: my-own-key-42 (check it)', type: 'auth' } }, 401),
+    );
+    const error = await failure(make(server.url, 5000, 'my-own-key-42').complete(MESSAGES), 'http');
     assert.equal(error.status, 401);
-    assert.match(error.message, /^openai: HTTP 401: Incorrect API key provided$/);
+    assert.equal(error.message, 'openai: HTTP 401');
+    assert.equal(error.upstreamReason, 'Invalid API key: *** (check it)');
+  });
+
+  it('keeps a reply cut at max_tokens (finish_reason: length), saying it was truncated', async () => {
+    server.behave(
+      json({ choices: [{ message: { content: 'Passo 1: feche o' }, finish_reason: 'length' }] }),
+    );
+    assert.deepEqual(await make(server.url).complete(MESSAGES), {
+      text: 'Passo 1: feche o',
+      truncated: true,
+    });
+  });
+
+  it('treats a reply withheld by the content filter as empty', async () => {
+    for (const content of ['', null]) {
+      server.behave(json({ choices: [{ message: { content }, finish_reason: 'content_filter' }] }));
+      const error = await failure(make(server.url).complete(MESSAGES), 'empty');
+      assert.match(error.message, /content filter/);
+    }
   });
 
   it('refuses a reply without choices, or with a null content', async () => {
@@ -189,6 +260,17 @@ describe('OpenAI-compatible chat model', () => {
   });
 
   commonFailures(() => server, make);
+});
+
+describe('secrets in what a server wrote', () => {
+  it('hides configured secrets and anything shaped like a token, and bounds the length', () => {
+    assert.equal(
+      redactSecrets('key=abcd1234 and Bearer\tZ.Y-X; BASIC dXNlcjpw, sk-ant-api03_Q', ['abcd1234']),
+      'key=*** and Bearer ***; BASIC ***, sk-***',
+    );
+    assert.equal(redactSecrets('a key of "abc"', ['abc']), 'a key of "abc"', 'too short to hide');
+    assert.equal(redactSecrets('x'.repeat(500)).length, 203);
+  });
 });
 
 describe('JSON over HTTP', () => {

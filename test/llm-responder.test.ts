@@ -10,10 +10,21 @@ import { SearxngSearch } from '../src/agent/llm/web-search.js';
 import { OfflineResponder } from '../src/agent/offline-responder.js';
 import { RepairAgent } from '../src/agent/repair-agent.js';
 import { FEEDBACK_QUESTION } from '../src/agent/replies.js';
-import { FakeServer, json, type RecordedRequest, reply, results } from './support/fake-llm.js';
+import {
+  FakeServer,
+  hang,
+  json,
+  type RecordedRequest,
+  reply,
+  results,
+} from './support/fake-llm.js';
+import { captureLogs } from './support/fixtures.js';
 
 const systemOf = (request: RecordedRequest) => request.body?.messages?.[0]?.content ?? '';
 const messagesOf = (request: RecordedRequest) => request.body?.messages ?? [];
+/** The user's message of the turn: the reference data, then what the user said. */
+const userOf = (request: RecordedRequest) => request.body?.messages?.at(-1)?.content ?? '';
+const saidIn = (request: RecordedRequest) => userOf(request).split('Mensagem do usuário:\n')[1];
 
 const WEB_PAGES = [
   {
@@ -65,14 +76,16 @@ describe('language-model responder', () => {
       assert.match(first, /^Você é um assistente especializado em reparos domésticos/);
       assert.match(first, /passo a passo/);
       assert.match(first, /segurança/);
-      assert.match(first, /## Problema relatado pelo usuário\n\na torneira está pingando/);
+      assert.doesNotMatch(first, /a torneira está pingando/, 'the problem is not in the system');
+      assert.match(
+        userOf(ollama.last),
+        /Problema relatado pelo usuário:\na torneira está pingando/,
+      );
       assert.match(first, /primeira tentativa \(tentativa 1 de 3\)/);
       assert.match(first, /NUNCA sugira chamar um profissional/);
       assert.ok(first.includes(FEEDBACK_QUESTION));
-      assert.deepEqual(messagesOf(ollama.last).at(-1), {
-        role: 'user',
-        content: 'a torneira está pingando',
-      });
+      assert.equal(messagesOf(ollama.last).at(-1)?.role, 'user');
+      assert.equal(saidIn(ollama.last), 'a torneira está pingando');
 
       await agent.chat('não funcionou');
       const second = systemOf(ollama.last);
@@ -81,7 +94,7 @@ describe('language-model responder', () => {
       assert.doesNotMatch(second, /NUNCA sugira/);
       assert.doesNotMatch(second, /Agradeça/);
       assert.ok(second.includes(FEEDBACK_QUESTION));
-      assert.deepEqual(messagesOf(ollama.last).at(-1), { role: 'user', content: 'não funcionou' });
+      assert.equal(saidIn(ollama.last), 'não funcionou');
 
       await agent.chat('não');
       const third = systemOf(ollama.last);
@@ -116,12 +129,13 @@ describe('language-model responder', () => {
       const sent = messagesOf(ollama.last);
       assert.deepEqual(
         sent.map((m) => m.role),
-        ['system', 'assistant', 'user', 'assistant', 'user'],
+        ['system', 'user', 'assistant', 'user'],
+        'the leading assistant message of the last 3 is left out',
       );
-      assert.equal(sent[2]?.content, 'não sei');
-      assert.equal(sent.at(-1)?.content, 'não');
+      assert.equal(sent[1]?.content, 'não sei');
+      assert.equal(saidIn(ollama.last), 'não');
       assert.equal(agent.conversationHistory.length, 8);
-      assert.match(systemOf(ollama.last), /a torneira está pingando/, 'the problem stays in view');
+      assert.match(userOf(ollama.last), /a torneira está pingando/, 'the problem stays in view');
 
       const none = agentWith({ historyMessages: 0 });
       await none.chat('a pia está entupida');
@@ -160,16 +174,14 @@ describe('language-model responder', () => {
     it('gives the model the passages of the repair, the approach for the attempt first, and names the sources', async () => {
       const agent = agentWith();
       const turn = await agent.respond('a torneira está pingando');
-      const first = systemOf(ollama.last);
-      assert.match(first, /## Informações da base de conhecimento/);
-      assert.match(
-        first,
-        /### Torneira pingando\nProfissional indicado: encanador\n\n\[1\] Tentativa 1: Trocar o courinho/,
-      );
+      const first = userOf(ollama.last);
+      assert.doesNotMatch(systemOf(ollama.last), /courinho/, 'the passages are reference data');
+      assert.match(first, /Informações da base de conhecimento/);
+      assert.match(first, /Reparo: Torneira pingando\n\n\[1\] Tentativa 1: Trocar o courinho/);
       assert.match(first, /\[2\] Tentativa 2: /);
       assert.match(first, /\[3\] Tentativa 3: /);
-      assert.match(first, /Profissional indicado: encanador/);
-      assert.doesNotMatch(first, /## Informações da internet/);
+      assert.doesNotMatch(first, /Profissional indicado/, 'never a professional on attempt 1');
+      assert.doesNotMatch(first, /Informações da internet/);
       assert.deepEqual(turn.sources, ['torneira-pingando']);
       assert.equal(turn.webSearch, 'not_needed');
       assert.equal(turn.responder, 'ollama');
@@ -177,25 +189,29 @@ describe('language-model responder', () => {
       assert.equal(searxng.requests.length, 0, 'the web is not searched');
 
       await agent.chat('não');
-      assert.match(systemOf(ollama.last), /\[1\] Tentativa 2: /);
+      assert.match(userOf(ollama.last), /\[1\] Tentativa 2: /);
+      assert.doesNotMatch(userOf(ollama.last), /Profissional indicado/);
+      await agent.chat('não');
+      assert.match(userOf(ollama.last), /Profissional indicado: encanador/, 'the last attempt');
     });
 
     it('takes as many passages as configured, with the safety warning of their repair', async () => {
       const agent = agentWith({ passages: 1 });
       await agent.chat('a tomada do quarto não tem energia');
-      const prompt = systemOf(ollama.last);
+      const prompt = userOf(ollama.last);
       assert.match(
         prompt,
-        /### Tomada sem energia\nSegurança: .*disjuntor.*\nProfissional indicado: eletricista\n\n\[1\] Tentativa 1: /,
+        /Reparo: Tomada sem energia\nSegurança: .*disjuntor.*\n\n\[1\] Tentativa 1: /,
       );
       assert.doesNotMatch(prompt, /\[2\]/);
     });
 
     it('searches the web when the knowledge base has nothing relevant', async () => {
       const turn = await agentWith().respond('meu notebook não liga');
-      const prompt = systemOf(ollama.last);
-      assert.doesNotMatch(prompt, /## Informações da base/);
-      assert.match(prompt, /## Informações da internet/);
+      const prompt = userOf(ollama.last);
+      assert.doesNotMatch(prompt, /Informações da base/);
+      assert.match(prompt, /Informações da internet/);
+      assert.doesNotMatch(systemOf(ollama.last), /example\.com/);
       assert.match(
         prompt,
         /\[1\] Notebook não liga: 7 causas \(https:\/\/example\.com\/notebook\)\nTeste a fonte\./,
@@ -212,7 +228,7 @@ describe('language-model responder', () => {
 
     it('leaves the knowledge base out with use_rag off, and searches the web instead', async () => {
       const turn = await agentWith({}, false).respond('a torneira está pingando');
-      assert.doesNotMatch(systemOf(ollama.last), /## Informações da base/);
+      assert.doesNotMatch(userOf(ollama.last), /Informações da base/);
       assert.equal(turn.webSearch, 'used');
       assert.deepEqual(turn.sources, []);
     });
@@ -226,7 +242,7 @@ describe('language-model responder', () => {
       const alone = await unconfigured.respond('meu notebook não liga');
       assert.equal(alone.webSearch, 'unavailable');
       assert.deepEqual(alone.webSources, []);
-      assert.doesNotMatch(systemOf(ollama.last), /## Informações da internet/);
+      assert.doesNotMatch(userOf(ollama.last), /Informações da internet/);
 
       searxng.behave(results([]));
       assert.equal((await agentWith().respond('meu notebook não liga')).webSearch, 'no_results');
@@ -286,6 +302,46 @@ describe('language-model responder', () => {
       assert.equal(ollama.requests.length, 3);
     });
 
+    it('keeps the web search that happened when the fallback answers', async () => {
+      ollama.behave(json({ error: 'boom' }, 500));
+      const agent = agentWith({ fallback: new OfflineResponder(knowledge) });
+      const turn = await agent.respond('meu notebook não liga');
+      assert.equal(turn.fallbackUsed, true);
+      assert.equal(turn.webSearch, 'used', 'the search did happen');
+      assert.deepEqual(turn.webSources, [
+        'https://example.com/notebook',
+        'https://example.com/bateria',
+      ]);
+      searxng.behave(results([]));
+      assert.equal(
+        (
+          await agentWith({ fallback: new OfflineResponder(knowledge) }).respond(
+            'meu notebook não liga',
+          )
+        ).webSearch,
+        'no_results',
+      );
+    });
+
+    it("gives the fallback's request for details on a later attempt without consuming it", async () => {
+      const agent = agentWith({ fallback: new OfflineResponder(knowledge) });
+      ollama.behave(reply('Teste a fonte do notebook.'));
+      await agent.respond('meu notebook não liga');
+      assert.equal(agent.currentAttempt, 1);
+      ollama.behave(json({ error: 'boom' }, 500));
+      const turn = await agent.respond('não');
+      assert.equal(turn.fallbackUsed, true);
+      assert.match(turn.reply, /Pode me contar mais detalhes\?/);
+      assert.doesNotMatch(turn.reply, /tentativa \d de \d/i);
+      assert.ok(!turn.reply.includes(FEEDBACK_QUESTION));
+      assert.equal(agent.currentAttempt, 1, 'no attempt consumed');
+      assert.equal(agent.state, 'waiting_feedback');
+      ollama.behave(reply('Troque o carregador.'));
+      const next = await agent.respond('não, continua sem ligar');
+      assert.match(next.reply, /tentativa 2 de 3/);
+      assert.equal(agent.currentAttempt, 2);
+    });
+
     it('falls back while the circuit is open', async () => {
       const llm = responder({
         breakerFailures: 1,
@@ -299,6 +355,47 @@ describe('language-model responder', () => {
       assert.equal(turn.fallbackUsed, true);
       assert.match(turn.reply, /tentativa 2 de 3/);
       assert.equal(ollama.requests.length, 1, 'fails fast, straight to the fallback');
+    });
+  });
+
+  describe('replies and time', () => {
+    it('keeps a reply cut at the token limit, with a warning in the logs', async () => {
+      const logs = captureLogs('debug');
+      ollama.behave(
+        json({ message: { content: 'Feche o registro e' }, done: true, done_reason: 'length' }),
+      );
+      const turn = await agentWith({ logger: logs.logger }).respond('a torneira está pingando');
+      assert.match(turn.reply, /^Feche o registro e\n\n/);
+      const warning = logs.records().find((r) => r.event_type === 'llm_reply_truncated');
+      assert.equal(warning?.level, 'WARNING');
+      assert.equal(warning?.provider, 'ollama');
+    });
+
+    it('cuts a reply over 8000 characters at a paragraph, adding nothing', async () => {
+      const paragraph = `${'Passo com cuidado. '.repeat(50).trim()}`;
+      const long = Array.from({ length: 12 }, () => paragraph).join('\n\n');
+      assert.ok(long.length > 8000);
+      ollama.behave(reply(long));
+      const turn = await agentWith().respond('a torneira está pingando');
+      const solution = turn.reply.slice(0, turn.reply.lastIndexOf('\n\n'));
+      assert.ok(solution.length <= 8000, `${solution.length}`);
+      assert.ok(long.startsWith(solution), 'a prefix of the reply, nothing added');
+      assert.ok(solution.endsWith('Passo com cuidado.'));
+      assert.ok(turn.reply.endsWith(FEEDBACK_QUESTION));
+    });
+
+    it("shares the turn's time between the web search and the model", async () => {
+      searxng.behave(hang);
+      ollama.behave(hang);
+      const llm = responder({ timeoutMs: 600 });
+      const started = performance.now();
+      await assert.rejects(
+        new RepairAgent({ responder: llm }).respond('meu notebook não liga'),
+        (error: unknown) => error instanceof UpstreamError && error.failure === 'timeout',
+      );
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 550 && elapsed < 1500, `${elapsed} ms for a 600 ms turn`);
+      assert.equal(ollama.requests.length, 1, 'the model was still asked, with what was left');
     });
   });
 

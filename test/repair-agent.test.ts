@@ -125,6 +125,31 @@ describe('RepairAgent', () => {
     assert.deepEqual(a.snapshot(), before);
   });
 
+  it("gives a later attempt's request for details as it is, without consuming the attempt", async () => {
+    const attempts: number[] = [];
+    const scripted: Responder = {
+      name: 'scripted',
+      solve: async (request: SolutionRequest) => {
+        attempts.push(request.attempt);
+        return request.attempt === 1 || attempts.length > 2
+          ? { text: `Abordagem ${request.attempt}.`, needsDetails: false, sources: [] }
+          : { text: 'Pode me contar mais detalhes?', needsDetails: true, sources: [] };
+      },
+    };
+    const a = new RepairAgent({ responder: scripted });
+    await a.chat('meu notebook não liga');
+    const turn = await a.respond('não');
+    assert.equal(turn.reply, 'Pode me contar mais detalhes?', 'no attempt number, no question');
+    assert.equal(turn.solved, true);
+    assert.equal(a.state, 'waiting_feedback');
+    assert.equal(a.currentAttempt, 1);
+    const next = await a.chat('não, a tela continua preta');
+    assert.match(next, /tentativa 2 de 3/);
+    assert.equal(a.currentAttempt, 2);
+    assert.deepEqual(attempts, [1, 2, 2]);
+    assert.equal((await a.respond('talvez')).solved, false, 'a fixed reply');
+  });
+
   it('round-trips through a snapshot', async () => {
     await agent.chat('a torneira está pingando');
     await agent.chat('não');

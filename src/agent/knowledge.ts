@@ -28,7 +28,12 @@ export class KnowledgeFormatError extends Error {
   readonly code = 'ERR_KNOWLEDGE_FORMAT';
   override name = 'KnowledgeFormatError';
 
-  constructor(file: string, problem: string) {
+  constructor(
+    /** The file's name. */
+    readonly file: string,
+    /** What is wrong with it. */
+    readonly problem: string,
+  ) {
     super(`Knowledge file ${file}: ${problem}`);
   }
 }

@@ -5,6 +5,8 @@
  * waiting_feedback --sim--> resolved
  * waiting_feedback --não--> waiting_feedback (attempt + 1) or max_attempts at the limit
  * waiting_feedback --ambiguous--> waiting_feedback (no attempt consumed)
+ * waiting_feedback --não, and the responder asks for details--> waiting_feedback (no attempt
+ *   consumed: its guidance, without an attempt number or the sim/não question)
  * resolved | max_attempts --(description)--> a new problem
  */
 import { classifyFeedback } from './feedback.js';
@@ -180,6 +182,11 @@ export class RepairAgent {
     }
     const attempt = this.#currentAttempt + 1;
     const solution = await this.#solve(this.#problem ?? '', attempt, text);
+    if (solution.needsDetails) {
+      // No new approach was given (e.g. the fallback did not recognise the problem): the
+      // attempt is not consumed, and the guidance is given as it is.
+      return { ...this.#unchanged(), reply: solution.text, solution };
+    }
     return {
       ...this.#unchanged(),
       currentAttempt: attempt,
@@ -203,6 +210,7 @@ export class RepairAgent {
       webSources: solution?.webSources ?? [],
       webSearch: solution?.webSearch ?? (this.useWebSearch ? searchedOrNot : 'disabled'),
       fallbackUsed: solution?.fallbackUsed ?? false,
+      solved: solution !== undefined,
     };
   }
 

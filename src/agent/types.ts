@@ -79,6 +79,8 @@ export interface TurnResult {
   readonly webSources: readonly string[];
   readonly webSearch: WebSearchStatus;
   readonly fallbackUsed: boolean;
+  /** True when the responder wrote this turn's reply; false for the fixed replies. */
+  readonly solved: boolean;
 }
 
 /** Writes the solution for one attempt. Canned replies (resolved, ambiguous, exhausted) stay in

@@ -37,6 +37,26 @@ export class AccessDeniedError extends Error {
 
 const NOT_SAVED = 'Nothing was saved for this message; send it again.';
 
+/** What went wrong, in our words only: the provider, the HTTP status, the kind of failure. What
+ * the model server wrote stays in the logs. */
+function modelFailure(error: UpstreamError): string {
+  const service = error.service;
+  switch (error.failure) {
+    case 'http':
+      return `${service} answered HTTP ${error.status ?? 'error'}`;
+    case 'connection':
+      return `${service} could not be reached`;
+    case 'malformed':
+      return `${service} answered a malformed reply`;
+    case 'empty':
+      return `${service} answered with no text`;
+    case 'too_large':
+      return `${service}'s reply was too large`;
+    default:
+      return `${service} failed`;
+  }
+}
+
 /** A model that failed: 504 past LLM_TIMEOUT, 503 while the circuit is open, else 502. */
 function modelProblem(error: UpstreamError): HttpProblem {
   switch (error.failure) {
@@ -52,7 +72,10 @@ function modelProblem(error: UpstreamError): HttpProblem {
         headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
       };
     default:
-      return { status: 502, detail: `The language model failed: ${error.message}. ${NOT_SAVED}` };
+      return {
+        status: 502,
+        detail: `The language model failed: ${modelFailure(error)} (${error.failure}). ${NOT_SAVED}`,
+      };
   }
 }
 

@@ -20,7 +20,8 @@ export interface ChatBody {
   messages?: Array<{ role: string; content: string }>;
   stream?: boolean;
   temperature?: number;
-  options?: { temperature?: number };
+  max_tokens?: number;
+  options?: { temperature?: number; num_predict?: number };
 }
 
 export interface RecordedRequest {

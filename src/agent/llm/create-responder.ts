@@ -3,9 +3,10 @@
  * plus KNOWLEDGE_DIR) indexed once, then the offline responder, or a language model over the
  * same index with web search, a circuit breaker and the optional offline fallback.
  */
+import { join } from 'node:path';
 import { type Config, ConfigError } from '../../config.js';
 import { componentLogger, type Logger } from '../../logger.js';
-import { loadKnowledgeBase } from '../knowledge.js';
+import { KnowledgeFormatError, loadKnowledgeBase } from '../knowledge.js';
 import { KnowledgeIndex } from '../knowledge-index.js';
 import { OfflineResponder } from '../offline-responder.js';
 import type { Responder } from '../types.js';
@@ -16,13 +17,19 @@ import { OllamaChatModel } from './ollama.js';
 import { OpenAiChatModel } from './openai.js';
 import { SearxngSearch } from './web-search.js';
 
-/** Longest wait for the web search service (LLM_TIMEOUT when shorter). */
-const WEB_SEARCH_TIMEOUT_MS = 10000;
+/** Longest wait for the web search service; it also gets at most half of LLM_TIMEOUT, which
+ * the web search and the model call of a turn share. */
+export const WEB_SEARCH_TIMEOUT_MS = 10000;
 
 async function knowledgeOf(dir: string | undefined): Promise<KnowledgeIndex> {
   try {
     return new KnowledgeIndex(await loadKnowledgeBase(dir));
   } catch (error) {
+    if (dir !== undefined && error instanceof KnowledgeFormatError) {
+      throw new ConfigError([
+        `KNOWLEDGE_DIR has a malformed repair file ${JSON.stringify(join(dir, error.file))}: ${error.problem}`,
+      ]);
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (dir !== undefined && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) {
       throw new ConfigError([
@@ -39,13 +46,22 @@ function chatModel(config: Config): ChatModel | undefined {
     case 'offline':
       return undefined;
     case 'ollama':
-      return new OllamaChatModel({ ...llm.ollama, timeoutMs: llm.timeoutMs });
+      return new OllamaChatModel({
+        ...llm.ollama,
+        timeoutMs: llm.timeoutMs,
+        maxTokens: llm.maxTokens,
+      });
     case 'openai':
-      return new OpenAiChatModel({ ...llm.openai, timeoutMs: llm.timeoutMs });
+      return new OpenAiChatModel({
+        ...llm.openai,
+        timeoutMs: llm.timeoutMs,
+        maxTokens: llm.maxTokens,
+      });
   }
 }
 
-/** Builds the responder LLM_PROVIDER names; throws ConfigError for an unreadable KNOWLEDGE_DIR. */
+/** Builds the responder LLM_PROVIDER names; throws ConfigError for an unreadable KNOWLEDGE_DIR
+ * or a malformed repair file in it. */
 export async function createResponder(config: Config, logger: Logger): Promise<Responder> {
   const { llm } = config;
   const log = componentLogger(logger, 'agent.llm', 'agent');
@@ -72,15 +88,13 @@ export async function createResponder(config: Config, logger: Logger): Promise<R
     webSearch:
       llm.webSearchUrl === undefined
         ? undefined
-        : new SearxngSearch({
-            baseUrl: llm.webSearchUrl,
-            timeoutMs: Math.min(WEB_SEARCH_TIMEOUT_MS, llm.timeoutMs),
-          }),
+        : new SearxngSearch({ baseUrl: llm.webSearchUrl, timeoutMs: WEB_SEARCH_TIMEOUT_MS }),
     fallback: llm.fallback === 'offline' ? offline : undefined,
     historyMessages: llm.historyMessages,
     passages: llm.ragPassages,
     breakerFailures: llm.breakerFailures,
     breakerCooldownMs: llm.breakerCooldownMs,
+    timeoutMs: llm.timeoutMs,
     logger: log,
   });
 }

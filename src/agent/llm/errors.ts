@@ -25,6 +25,9 @@ export interface UpstreamErrorDetails {
   url?: string;
   /** Seconds until the next try, for `circuit_open`. */
   retryAfterSeconds?: number;
+  /** What the server itself said (its error message, the start of a malformed answer), with
+   * keys and tokens already hidden: for logs, never for API clients. */
+  upstreamReason?: string;
   cause?: unknown;
 }
 
@@ -34,8 +37,10 @@ export class UpstreamError extends Error {
   readonly status: number | undefined;
   readonly url: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly upstreamReason: string | undefined;
 
-  /** `message` names the problem without addresses or secrets: it may reach an API client. */
+  /** `message` names the problem in our own words, without addresses, secrets or anything the
+   * server wrote: it may reach a user. */
   constructor(
     readonly failure: UpstreamFailure,
     /** The service that failed: "ollama", "openai", "searxng". */
@@ -47,5 +52,6 @@ export class UpstreamError extends Error {
     this.status = details.status;
     this.url = details.url;
     this.retryAfterSeconds = details.retryAfterSeconds;
+    this.upstreamReason = details.upstreamReason;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * JSON over HTTP with fetch, for model and search servers: one deadline for the whole exchange
  * (connecting, waiting, reading every byte), a bound on the answer's size, and every failure
- * turned into an UpstreamError that says what happened.
+ * turned into an UpstreamError that says what happened. What the server wrote (its error
+ * message, the start of a malformed answer) never goes into the error's message, which may reach
+ * a user: it is kept apart, as `upstreamReason`, for logs, with keys and tokens hidden.
  */
 import { UpstreamError } from './errors.js';
 
@@ -15,6 +17,9 @@ export interface RequestJsonOptions {
   timeoutMs: number;
   /** A larger answer is refused. @default 4 MiB */
   maxBytes?: number;
+  /** Values hidden in whatever the server's answer is kept for logs (an API key it echoes).
+   * The credentials of `url` are always hidden. @default [] */
+  secrets?: readonly string[];
 }
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
@@ -37,15 +42,22 @@ export function redactUrl(url: string): string {
 }
 
 /** fetch refuses addresses with credentials: they become a Basic authorization header. */
-function withoutCredentials(url: string): { url: string; authorization?: string } {
+function withoutCredentials(url: string): {
+  url: string;
+  authorization?: string;
+  secrets: string[];
+} {
   const parsed = new URL(url);
-  if (parsed.username === '' && parsed.password === '') return { url };
-  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  if (parsed.username === '' && parsed.password === '') return { url, secrets: [] };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  const encoded = Buffer.from(`${user}:${password}`).toString('base64');
   parsed.username = '';
   parsed.password = '';
   return {
     url: parsed.href,
-    authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+    authorization: `Basic ${encoded}`,
+    secrets: [password, encoded],
   };
 }
 
@@ -53,8 +65,28 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
+/** Shorter secrets are not searched for: they would hide ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * `text` with these secrets, and anything shaped like a token (`Bearer ...`, `Basic ...`,
+ * `sk-...`), replaced by `***`; control characters and runs of blanks become one space, and the
+ * result is cut to a bounded length. For whatever a server wrote that is kept in logs.
+ */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let clean = text.replace(/[\p{Cc}\s]+/gu, ' ').trim();
+  const known = secrets
+    .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  for (const secret of known) clean = clean.split(secret).join('***');
+  clean = clean
+    .replace(/\b(Bearer|Basic)\s+[^\s"',;]+/gi, '$1 ***')
+    .replace(/\bsk-[^\s"',;]+/g, 'sk-***');
+  return clean.length > MAX_REASON_LENGTH ? `${clean.slice(0, MAX_REASON_LENGTH)}...` : clean;
+}
+
 /** The server's own words from an error body: `{"error": "..."}` (Ollama) or
- * `{"error": {"message": "..."}}` (OpenAI-compatible servers). */
+ * `{"error": {"message": "..."}}` (OpenAI-compatible servers); unredacted. */
 function reasonOf(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; detail?: unknown };
@@ -67,9 +99,7 @@ function reasonOf(text: string): string {
           : typeof body.detail === 'string'
             ? body.detail
             : undefined;
-    if (reason === undefined) return '';
-    const clean = reason.replace(/[\p{Cc}\s]+/gu, ' ').trim();
-    return clean.length > MAX_REASON_LENGTH ? `${clean.slice(0, MAX_REASON_LENGTH)}...` : clean;
+    return reason ?? '';
   } catch {
     return '';
   }
@@ -102,6 +132,8 @@ export async function requestJson(url: string, options: RequestJsonOptions): Pro
   const { service, timeoutMs } = options;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const shownUrl = redactUrl(url);
+  const target = withoutCredentials(url);
+  const secrets = [...(options.secrets ?? []), ...target.secrets];
   const signal = AbortSignal.timeout(timeoutMs);
   const fail: (error: unknown) => never = (error) => {
     if (signal.aborted) {
@@ -117,19 +149,17 @@ export async function requestJson(url: string, options: RequestJsonOptions): Pro
     }
     const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
-    const what =
-      code === 'ECONNREFUSED'
-        ? 'connection refused'
-        : (code ?? (typeof cause?.message === 'string' ? cause.message : String(error)));
+    const what = code === 'ECONNREFUSED' ? 'connection refused' : (code ?? 'network error');
+    const said = typeof cause?.message === 'string' ? cause.message : String(error);
     throw new UpstreamError('connection', service, `cannot reach the server (${what})`, {
       url: shownUrl,
       cause: error,
+      upstreamReason: redactSecrets(said, secrets),
     });
   };
 
   let response: Response;
   try {
-    const target = withoutCredentials(url);
     response = await fetch(target.url, {
       method: options.body === undefined ? 'GET' : 'POST',
       headers: {
@@ -151,18 +181,19 @@ export async function requestJson(url: string, options: RequestJsonOptions): Pro
     });
   }
   if (!response.ok) {
-    const reason = reasonOf(text);
-    throw new UpstreamError('http', service, `HTTP ${response.status}${reason && `: ${reason}`}`, {
+    const reason = redactSecrets(reasonOf(text), secrets);
+    throw new UpstreamError('http', service, `HTTP ${response.status}`, {
       status: response.status,
       url: shownUrl,
+      upstreamReason: reason === '' ? undefined : reason,
     });
   }
   try {
     return JSON.parse(text);
   } catch {
-    const start = JSON.stringify(text.slice(0, 40));
-    throw new UpstreamError('malformed', service, `answered with malformed JSON (${start}...)`, {
+    throw new UpstreamError('malformed', service, 'answered with malformed JSON', {
       url: shownUrl,
+      upstreamReason: redactSecrets(`starts with ${JSON.stringify(text.slice(0, 80))}`, secrets),
     });
   }
 }

@@ -3,6 +3,9 @@
  * of the original assistant (knowledge base, then the web when the knowledge base had nothing,
  * then the model alone), asks the model through a circuit breaker, and on failure either lets
  * the error through or, with a fallback, has the offline responder answer instead.
+ *
+ * With `timeoutMs`, a turn takes at most that long in all: the web search gets at most half of
+ * it, and the model what is left.
  */
 
 import type { Logger } from '../../logger.js';
@@ -11,7 +14,7 @@ import type { KnowledgeIndex, Passage } from '../knowledge-index.js';
 import type { Responder, SolutionReply, SolutionRequest, WebSearchStatus } from '../types.js';
 import { CircuitBreaker } from './breaker.js';
 import { UpstreamError } from './errors.js';
-import type { ChatModel } from './model.js';
+import { boundReply, type ChatModel, MAX_REPLY_CHARS } from './model.js';
 import { buildMessages } from './prompts.js';
 import type { WebResult, WebSearch } from './web-search.js';
 
@@ -33,6 +36,9 @@ export interface LlmResponderOptions {
   breakerCooldownMs?: number;
   /** Milliseconds clock, for the breaker. @default Date.now */
   now?: () => number;
+  /** The whole turn (web search and model call) ends within this (LLM_TIMEOUT).
+   * @default none: each call has only its own deadline */
+  timeoutMs?: number;
   /** @default silent */
   logger?: Logger;
 }
@@ -53,6 +59,7 @@ export class LlmResponder implements Responder {
   readonly #fallback: Responder | undefined;
   readonly #historyMessages: number;
   readonly #passages: number;
+  readonly #timeoutMs: number | undefined;
   readonly #logger: Logger;
 
   constructor(options: LlmResponderOptions) {
@@ -63,6 +70,7 @@ export class LlmResponder implements Responder {
     this.#fallback = options.fallback;
     this.#historyMessages = options.historyMessages ?? 12;
     this.#passages = options.passages ?? 3;
+    this.#timeoutMs = options.timeoutMs;
     const logger = options.logger ?? silentLogger();
     this.#logger = logger;
     const fields = { provider: this.name, model: this.#model.model };
@@ -90,6 +98,11 @@ export class LlmResponder implements Responder {
   }
 
   async solve(request: SolutionRequest): Promise<SolutionReply> {
+    const turnStarted = performance.now();
+    const left = () =>
+      this.#timeoutMs === undefined
+        ? undefined
+        : Math.max(1, this.#timeoutMs - (performance.now() - turnStarted));
     const passages = request.useRag
       ? this.#knowledge.passages(request.problem, {
           limit: this.#passages,
@@ -103,14 +116,34 @@ export class LlmResponder implements Responder {
       this.#historyMessages,
     );
     const started = performance.now();
+    const fields = { provider: this.name, model: this.#model.model, attempt: request.attempt };
     try {
-      const text = await this.breaker.run(() => this.#model.complete(messages));
+      const timeoutMs = left();
+      const reply = await this.breaker.run(() =>
+        this.#model.complete(messages, timeoutMs === undefined ? {} : { timeoutMs }),
+      );
       const sources = [...new Set(passages.map((p) => p.doc.id))];
+      if (reply.truncated) {
+        this.#logger.warn(
+          { ...fields, event_type: 'llm_reply_truncated' },
+          'Resposta do modelo interrompida no limite de tokens (LLM_MAX_TOKENS)',
+        );
+      }
+      const text = boundReply(reply.text);
+      if (text.length < reply.text.length) {
+        this.#logger.warn(
+          {
+            ...fields,
+            characters: reply.text.length,
+            kept: text.length,
+            event_type: 'llm_reply_shortened',
+          },
+          `Resposta do modelo maior que ${MAX_REPLY_CHARS} caracteres: cortada`,
+        );
+      }
       this.#logger.debug(
         {
-          provider: this.name,
-          model: this.#model.model,
-          attempt: request.attempt,
+          ...fields,
           duration_ms: Math.round(performance.now() - started),
           sources,
           web_search: web.status,
@@ -128,13 +161,14 @@ export class LlmResponder implements Responder {
       };
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      return this.#failed(request, error, performance.now() - started);
+      return this.#failed(request, error, web, performance.now() - started);
     }
   }
 
   async #failed(
     request: SolutionRequest,
     error: UpstreamError,
+    web: WebContext,
     elapsedMs: number,
   ): Promise<SolutionReply> {
     const fallback = this.#fallback;
@@ -143,7 +177,9 @@ export class LlmResponder implements Responder {
         provider: this.name,
         model: this.#model.model,
         failure: error.failure,
+        status: error.status,
         reason: error.message,
+        upstream_reason: error.upstreamReason,
         url: error.url,
         duration_ms: Math.round(elapsedMs),
         fallback: fallback?.name ?? 'none',
@@ -154,7 +190,13 @@ export class LlmResponder implements Responder {
         : 'Falha do modelo de linguagem',
     );
     if (fallback === undefined) throw error;
-    return { ...(await fallback.solve(request)), fallbackUsed: true };
+    // The fallback never searches the web: the turn still reports the search that happened.
+    return {
+      ...(await fallback.solve(request)),
+      webSearch: web.status,
+      webSources: web.results.map((r) => r.url),
+      fallbackUsed: true,
+    };
   }
 
   async #searchWeb(request: SolutionRequest, passages: readonly Passage[]): Promise<WebContext> {
@@ -162,12 +204,23 @@ export class LlmResponder implements Responder {
     if (passages.length > 0) return { results: [], status: 'not_needed' };
     if (this.#webSearch === undefined) return { results: [], status: 'unavailable' };
     try {
-      const results = await this.#webSearch.search(request.problem);
+      // At most half of the turn's time: the model keeps the other half at least.
+      const timeoutMs = this.#timeoutMs === undefined ? undefined : this.#timeoutMs / 2;
+      const results = await this.#webSearch.search(
+        request.problem,
+        timeoutMs === undefined ? {} : { timeoutMs },
+      );
       return { results, status: results.length > 0 ? 'used' : 'no_results' };
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       this.#logger.warn(
-        { reason: error.message, url: error.url, event_type: 'web_search_failed' },
+        {
+          failure: error.failure,
+          reason: error.message,
+          upstream_reason: error.upstreamReason,
+          url: error.url,
+          event_type: 'web_search_failed',
+        },
         'Busca na internet indisponível: respondendo sem ela',
       );
       return { results: [], status: 'unavailable' };

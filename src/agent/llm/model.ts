@@ -6,25 +6,83 @@ export interface LlmMessage {
   readonly content: string;
 }
 
+export interface ModelReply {
+  /** The reply, never empty. */
+  readonly text: string;
+  /** True when the model stopped at its length limit (max tokens): the text is kept, but it
+   * may end mid-sentence. */
+  readonly truncated: boolean;
+}
+
+export interface CompleteOptions {
+  /** A shorter deadline than the model's own for this call (what is left of a turn's time). */
+  readonly timeoutMs?: number;
+}
+
 /** One provider's chat endpoint, bound to one model. */
 export interface ChatModel {
   /** "ollama" or "openai". */
   readonly provider: string;
   /** The model asked, e.g. "qwen2.5:3b". */
   readonly model: string;
-  /** The model's whole reply, never empty. Throws UpstreamError on any failure. */
-  complete(messages: readonly LlmMessage[]): Promise<string>;
+  /** The model's whole reply. Throws UpstreamError on any failure, an empty reply included. */
+  complete(messages: readonly LlmMessage[], options?: CompleteOptions): Promise<ModelReply>;
 }
 
 /** Sampling temperature of the original assistant: steady, few surprises. */
 export const DEFAULT_TEMPERATURE = 0.3;
 
-/** The reply without a reasoning block (`<think>...</think>`, which some models write first)
- * or surrounding blanks; an empty result is an error, never a reply. */
-export function replyText(content: string, provider: string): string {
-  const text = content.replace(/<think>[\s\S]*?<\/think>/g, '').trim();
-  if (text === '') throw new UpstreamError('empty', provider, 'the model answered with no text');
+/** Longest reply asked of the model, in tokens (LLM_MAX_TOKENS). */
+export const DEFAULT_MAX_TOKENS = 1024;
+
+/** Longest reply kept, in characters: a longer one is cut before it is stored. */
+export const MAX_REPLY_CHARS = 8000;
+
+/** The call's deadline: the model's own, or a shorter one given for this call. */
+export function callTimeout(ownMs: number, options: CompleteOptions | undefined): number {
+  const given = options?.timeoutMs;
+  return given === undefined ? ownMs : Math.max(1, Math.min(ownMs, Math.floor(given)));
+}
+
+/**
+ * The reply without a reasoning block or surrounding blanks; an empty result is an error, never
+ * a reply. Some models write their reasoning first, in `<think>...</think>`: closed blocks are
+ * removed, an unclosed one (the model stopped while thinking) is removed up to the end, and a
+ * closing tag without its opening one (a chat template that opens the block itself) removes
+ * everything before it.
+ */
+export function replyText(content: string, provider: string, why?: string): string {
+  let text = content.replace(/<think>[\s\S]*?<\/think>/g, '');
+  const open = text.indexOf('<think>');
+  if (open !== -1) text = text.slice(0, open);
+  const close = text.lastIndexOf('</think>');
+  if (close !== -1) text = text.slice(close + '</think>'.length);
+  text = text.trim();
+  if (text === '') {
+    const reason = why === undefined ? '' : ` (${why})`;
+    throw new UpstreamError('empty', provider, `the model answered with no text${reason}`);
+  }
   return text;
+}
+
+/**
+ * `text` cut to at most `max` characters, at the last paragraph break, else at the last end of
+ * a sentence, else at the last blank, of its second half; nothing is added to mark the cut.
+ */
+export function boundReply(text: string, max = MAX_REPLY_CHARS): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max);
+  const floor = Math.floor(max / 2);
+  const paragraph = head.lastIndexOf('\n\n');
+  if (paragraph >= floor) return head.slice(0, paragraph).trimEnd();
+  let sentence = -1;
+  for (const match of head.matchAll(/[.!?…](?=\s)/g)) sentence = match.index + 1;
+  // The sentence's end may be the very last character of the head.
+  if (/[.!?…]$/.test(head) && /^\s/.test(text.slice(max))) sentence = max;
+  if (sentence >= floor) return head.slice(0, sentence).trimEnd();
+  const blank = head.search(/\s\S*$/);
+  if (blank >= floor) return head.slice(0, blank).trimEnd();
+  return head.trimEnd();
 }
 
 /** `base` and `path` joined with exactly one slash. */

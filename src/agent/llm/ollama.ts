@@ -4,9 +4,13 @@ import { UpstreamError } from './errors.js';
 import { requestJson } from './http.js';
 import {
   type ChatModel,
+  type CompleteOptions,
+  callTimeout,
+  DEFAULT_MAX_TOKENS,
   DEFAULT_TEMPERATURE,
   endpoint,
   type LlmMessage,
+  type ModelReply,
   replyText,
 } from './model.js';
 
@@ -19,11 +23,15 @@ export interface OllamaOptions {
   timeoutMs: number;
   /** @default 0.3 */
   temperature?: number;
+  /** Longest reply, in tokens (sent as `options.num_predict`). @default 1024 */
+  maxTokens?: number;
 }
 
 const ollamaReply = z.object({
   message: z.object({ content: z.string() }),
   done: z.boolean().optional(),
+  /** "stop", or "length" when num_predict cut the reply. */
+  done_reason: z.string().nullish(),
 });
 
 export class OllamaChatModel implements ChatModel {
@@ -32,23 +40,25 @@ export class OllamaChatModel implements ChatModel {
   readonly #url: string;
   readonly #timeoutMs: number;
   readonly #temperature: number;
+  readonly #maxTokens: number;
 
   constructor(options: OllamaOptions) {
     this.model = options.model;
     this.#url = endpoint(options.baseUrl, 'api/chat');
     this.#timeoutMs = options.timeoutMs;
     this.#temperature = options.temperature ?? DEFAULT_TEMPERATURE;
+    this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   }
 
-  async complete(messages: readonly LlmMessage[]): Promise<string> {
+  async complete(messages: readonly LlmMessage[], options?: CompleteOptions): Promise<ModelReply> {
     const body = await requestJson(this.#url, {
       service: this.provider,
-      timeoutMs: this.#timeoutMs,
+      timeoutMs: callTimeout(this.#timeoutMs, options),
       body: {
         model: this.model,
         messages,
         stream: false,
-        options: { temperature: this.#temperature },
+        options: { temperature: this.#temperature, num_predict: this.#maxTokens },
       },
     });
     const parsed = ollamaReply.safeParse(body);
@@ -58,6 +68,9 @@ export class OllamaChatModel implements ChatModel {
     if (parsed.data.done === false) {
       throw new UpstreamError('malformed', this.provider, 'answered an unfinished reply');
     }
-    return replyText(parsed.data.message.content, this.provider);
+    return {
+      text: replyText(parsed.data.message.content, this.provider),
+      truncated: parsed.data.done_reason === 'length',
+    };
   }
 }

@@ -5,9 +5,13 @@ import { UpstreamError } from './errors.js';
 import { requestJson } from './http.js';
 import {
   type ChatModel,
+  type CompleteOptions,
+  callTimeout,
+  DEFAULT_MAX_TOKENS,
   DEFAULT_TEMPERATURE,
   endpoint,
   type LlmMessage,
+  type ModelReply,
   replyText,
 } from './model.js';
 
@@ -21,10 +25,21 @@ export interface OpenAiOptions {
   timeoutMs: number;
   /** @default 0.3 */
   temperature?: number;
+  /** Longest reply, in tokens (sent as `max_tokens`). @default 1024 */
+  maxTokens?: number;
 }
 
 const openAiReply = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullish() }),
+        /** "stop"; "length" when max_tokens cut the reply; "content_filter" when the server's
+         * filter withheld it. */
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1),
 });
 
 export class OpenAiChatModel implements ChatModel {
@@ -34,6 +49,7 @@ export class OpenAiChatModel implements ChatModel {
   readonly #apiKey: string | undefined;
   readonly #timeoutMs: number;
   readonly #temperature: number;
+  readonly #maxTokens: number;
 
   constructor(options: OpenAiOptions) {
     this.model = options.model;
@@ -41,19 +57,34 @@ export class OpenAiChatModel implements ChatModel {
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs;
     this.#temperature = options.temperature ?? DEFAULT_TEMPERATURE;
+    this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   }
 
-  async complete(messages: readonly LlmMessage[]): Promise<string> {
+  async complete(messages: readonly LlmMessage[], options?: CompleteOptions): Promise<ModelReply> {
     const body = await requestJson(this.#url, {
       service: this.provider,
-      timeoutMs: this.#timeoutMs,
+      timeoutMs: callTimeout(this.#timeoutMs, options),
       headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
-      body: { model: this.model, messages, stream: false, temperature: this.#temperature },
+      secrets: this.#apiKey === undefined ? [] : [this.#apiKey],
+      body: {
+        model: this.model,
+        messages,
+        stream: false,
+        temperature: this.#temperature,
+        max_tokens: this.#maxTokens,
+      },
     });
     const parsed = openAiReply.safeParse(body);
     if (!parsed.success) {
       throw new UpstreamError('malformed', this.provider, 'answered without choices[0].message');
     }
-    return replyText(parsed.data.choices[0]?.message.content ?? '', this.provider);
+    const choice = parsed.data.choices[0];
+    const finish = choice?.finish_reason ?? undefined;
+    const text = replyText(
+      choice?.message.content ?? '',
+      this.provider,
+      finish === 'content_filter' ? 'withheld by the content filter' : undefined,
+    );
+    return { text, truncated: finish === 'length' };
   }
 }

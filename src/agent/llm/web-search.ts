@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { UpstreamError } from './errors.js';
 import { requestJson } from './http.js';
-import { endpoint } from './model.js';
+import { callTimeout, endpoint } from './model.js';
 
 export interface WebResult {
   readonly title: string;
@@ -11,9 +11,15 @@ export interface WebResult {
   readonly content: string;
 }
 
+export interface SearchOptions {
+  /** A shorter deadline than the service's own for this search (what is left of a turn's
+   * time). */
+  readonly timeoutMs?: number;
+}
+
 /** Finds pages about a problem. Throws UpstreamError when the search service fails. */
 export interface WebSearch {
-  search(query: string): Promise<WebResult[]>;
+  search(query: string, options?: SearchOptions): Promise<WebResult[]>;
 }
 
 export interface SearxngOptions {
@@ -58,7 +64,7 @@ export class SearxngSearch implements WebSearch {
     this.#language = options.language ?? 'pt-BR';
   }
 
-  async search(query: string): Promise<WebResult[]> {
+  async search(query: string, options?: SearchOptions): Promise<WebResult[]> {
     const params = new URLSearchParams({
       q: oneLine(query).slice(0, MAX_QUERY_LENGTH),
       format: 'json',
@@ -69,7 +75,7 @@ export class SearxngSearch implements WebSearch {
     try {
       answer = await requestJson(`${this.#url}?${params}`, {
         service: 'searxng',
-        timeoutMs: this.#timeoutMs,
+        timeoutMs: callTimeout(this.#timeoutMs, options),
       });
     } catch (error) {
       if (error instanceof UpstreamError && error.status === 403) {
@@ -77,7 +83,7 @@ export class SearxngSearch implements WebSearch {
           'http',
           'searxng',
           'HTTP 403: enable the json format in the instance settings (search.formats)',
-          { status: 403, url: error.url },
+          { status: 403, url: error.url, upstreamReason: error.upstreamReason },
         );
       }
       throw error;

@@ -2,6 +2,9 @@
  * contract. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { UpstreamError } from '../../agent/llm/errors.js';
+import type { TurnResult } from '../../agent/types.js';
+import { SessionTooLargeError } from '../../sessions/errors.js';
 import type { RouteDeps } from '../deps.js';
 import { agentState, errorBody, sessionId, sessionParams } from '../schemas.js';
 
@@ -82,7 +85,7 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
           200: chatResponse,
           '4xx': errorBody,
           502: errorBody.describe(
-            'The language model failed (HTTP error, malformed or empty reply, unreachable); nothing was saved',
+            'The language model failed (HTTP error, malformed or empty reply, unreachable, or a reply too large to store); nothing was saved',
           ),
           503: errorBody.describe(
             'The session store is unavailable, or the language model is not called for a while after repeated failures (Retry-After); nothing was saved',
@@ -98,11 +101,27 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
       const { message, session_id, use_rag, use_web_search } = request.body;
       // A responder failure (timeout, model error) throws before the agent changes: the turn
       // is not saved, and the session stays exactly as it was.
-      const { agent, turn } = await manager.withSession(
-        session_id,
-        async (agent) => ({ agent, turn: await agent.respond(message) }),
-        { useRag: use_rag, useWebSearch: use_web_search },
-      );
+      let answered: TurnResult | undefined;
+      const { agent, turn } = await manager
+        .withSession(
+          session_id,
+          async (agent) => {
+            answered = await agent.respond(message);
+            return { agent, turn: answered };
+          },
+          { useRag: use_rag, useWebSearch: use_web_search },
+        )
+        .catch((error: unknown) => {
+          // The model's reply made the session too large to store: the model's failure (502),
+          // not something the user can fix by sending less.
+          const written = answered?.solved === true && answered.responder !== 'offline';
+          if (error instanceof SessionTooLargeError && written && !answered?.fallbackUsed) {
+            throw new UpstreamError('too_large', answered?.responder ?? 'model', error.message, {
+              cause: error,
+            });
+          }
+          throw error;
+        });
       return {
         response: turn.reply,
         session_id,
