@@ -3,20 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, redactRedisUrl } from '../src/config.js';
+import { loadConfig, redactRedisUrl } from '../src/config.js';
+import { configProblems } from './support/fixtures.js';
 
 const load = (env: Record<string, string>) => loadConfig({ env, envFile: false });
-
-function problemsOf(env: Record<string, string>): string {
-  try {
-    load(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    assert.equal(error.code, 'ERR_INVALID_CONFIG');
-    return error.message;
-  }
-  assert.fail(`expected ${JSON.stringify(env)} to be rejected`);
-}
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -131,28 +121,31 @@ describe('configuration', () => {
 
   it('names the variable and the value received for each bad value', () => {
     assert.match(
-      problemsOf({ SESSION_TTL: 'abc' }),
+      configProblems({ SESSION_TTL: 'abc' }),
       /SESSION_TTL must be a whole number.*received "abc"/,
     );
-    assert.match(problemsOf({ SESSION_TTL: '0' }), /SESSION_TTL .*received "0"/);
-    assert.match(problemsOf({ SESSION_TTL: '1.5' }), /SESSION_TTL .*received "1.5"/);
+    assert.match(configProblems({ SESSION_TTL: '0' }), /SESSION_TTL .*received "0"/);
+    assert.match(configProblems({ SESSION_TTL: '1.5' }), /SESSION_TTL .*received "1.5"/);
     assert.match(
-      problemsOf({ REDIS_PORT: '70000' }),
+      configProblems({ REDIS_PORT: '70000' }),
       /REDIS_PORT must be a whole number from 1 to 65535 \(received "70000"\)/,
     );
     assert.match(
-      problemsOf({ USE_REDIS: 'maybe' }),
+      configProblems({ USE_REDIS: 'maybe' }),
       /USE_REDIS must be true or false \(received "maybe"\)/,
     );
-    assert.match(problemsOf({ REDIS_DB: '-1' }), /REDIS_DB .*received "-1"/);
-    assert.match(problemsOf({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of .*received "loud"/);
-    assert.match(problemsOf({ MAX_ATTEMPTS: '0' }), /MAX_ATTEMPTS/);
-    assert.match(problemsOf({ REDIS_KEY_PREFIX: 'has space' }), /REDIS_KEY_PREFIX/);
-    assert.match(problemsOf({ REDIS_HOST: 'bad host/x' }), /REDIS_HOST/);
+    assert.match(configProblems({ REDIS_DB: '-1' }), /REDIS_DB .*received "-1"/);
+    assert.match(
+      configProblems({ LOG_LEVEL: 'loud' }),
+      /LOG_LEVEL must be one of .*received "loud"/,
+    );
+    assert.match(configProblems({ MAX_ATTEMPTS: '0' }), /MAX_ATTEMPTS/);
+    assert.match(configProblems({ REDIS_KEY_PREFIX: 'has space' }), /REDIS_KEY_PREFIX/);
+    assert.match(configProblems({ REDIS_HOST: 'bad host/x' }), /REDIS_HOST/);
   });
 
   it('reports every bad value at once', () => {
-    const message = problemsOf({ SESSION_TTL: 'abc', REDIS_PORT: '70000', USE_REDIS: 'maybe' });
+    const message = configProblems({ SESSION_TTL: 'abc', REDIS_PORT: '70000', USE_REDIS: 'maybe' });
     for (const name of ['SESSION_TTL', 'REDIS_PORT', 'USE_REDIS'])
       assert.match(message, new RegExp(name));
   });
@@ -170,7 +163,7 @@ describe('configuration', () => {
       'redis//:hunter2@localhost:6379/0',
       'redis://:hunter2@[bad',
     ]) {
-      const message = problemsOf({ REDIS_URL: url });
+      const message = configProblems({ REDIS_URL: url });
       assert.match(message, /REDIS_URL/, url);
       assert.doesNotMatch(message, /hunter2/, url);
     }
@@ -183,7 +176,7 @@ describe('configuration', () => {
     assert.match(String(config), /redis:\/\/:\*\*\*@h:1\/0/);
     const withEnvPassword = load({ REDIS_PASSWORD: 'hunter2' });
     assert.doesNotMatch(JSON.stringify(withEnvPassword), /hunter2/);
-    const message = problemsOf({ REDIS_PASSWORD: 'hunter2', REDIS_PORT: 'x' });
+    const message = configProblems({ REDIS_PASSWORD: 'hunter2', REDIS_PORT: 'x' });
     assert.doesNotMatch(message, /hunter2/);
   });
 

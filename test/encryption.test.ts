@@ -18,7 +18,7 @@ import { SessionManager } from '../src/sessions/manager.js';
 import { openStore } from '../src/sessions/open-store.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import { exportSessions, importSessions } from '../src/sessions/transfer.js';
-import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+import { captureLogs, configProblems, testConfig, testResponder } from './support/fixtures.js';
 
 const newKey = () => randomBytes(32).toString('base64');
 const keysOf = (...keys: string[]) =>
@@ -239,15 +239,6 @@ describe('encryption through the SessionManager', () => {
 });
 
 describe('encryption settings', () => {
-  const problems = (env: Record<string, string>) => {
-    try {
-      loadConfig({ env, envFile: false });
-    } catch (error) {
-      return (error as Error).message;
-    }
-    assert.fail('accepted');
-  };
-
   it('takes one key, or a list whose first key writes', () => {
     const [a, b] = [newKey(), newKey()];
     assert.equal(loadConfig({ env: {}, envFile: false }).encryptionKeys.length, 0);
@@ -263,18 +254,18 @@ describe('encryption settings', () => {
 
   it('refuses a key that is not 32 bytes of base64, without showing it', () => {
     const short = randomBytes(16).toString('base64');
-    const message = problems({ SESSION_ENCRYPTION_KEY: short });
+    const message = configProblems({ SESSION_ENCRYPTION_KEY: short });
     assert.match(message, /SESSION_ENCRYPTION_KEY must be 32 bytes in base64/);
     assert.ok(!message.includes(short));
     assert.match(
-      problems({ SESSION_ENCRYPTION_KEYS: `${newKey()},nope` }),
+      configProblems({ SESSION_ENCRYPTION_KEYS: `${newKey()},nope` }),
       /SESSION_ENCRYPTION_KEYS/,
     );
   });
 
   it('refuses both variables at once', () => {
     assert.match(
-      problems({ SESSION_ENCRYPTION_KEY: newKey(), SESSION_ENCRYPTION_KEYS: newKey() }),
+      configProblems({ SESSION_ENCRYPTION_KEY: newKey(), SESSION_ENCRYPTION_KEYS: newKey() }),
       /cannot both be set/,
     );
   });

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { shutdownGraceMs } from '../src/cli/serve.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { configProblems } from './support/fixtures.js';
 
 const load = (env: Record<string, string>) => loadConfig({ env, envFile: false });
-
-function problemsOf(env: Record<string, string>): string {
-  try {
-    load(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.message;
-  }
-  assert.fail(`expected ${JSON.stringify(env)} to be rejected`);
-}
 
 describe('language-model configuration', () => {
   it('has the documented defaults: offline, no network', () => {
@@ -110,12 +101,12 @@ describe('language-model configuration', () => {
       ],
       [{ LLM_FALLBACK: 'yes' }, /LLM_FALLBACK must be none or offline/],
     ];
-    for (const [env, expected] of cases) assert.match(problemsOf(env), expected);
+    for (const [env, expected] of cases) assert.match(configProblems(env), expected);
   });
 
   it('needs an API key for OpenAI itself, not for a local OpenAI-compatible server', () => {
     assert.match(
-      problemsOf({ LLM_PROVIDER: 'openai' }),
+      configProblems({ LLM_PROVIDER: 'openai' }),
       /OPENAI_API_KEY is needed with LLM_PROVIDER=openai at api.openai.com/,
     );
     assert.equal(
@@ -137,11 +128,11 @@ describe('language-model configuration', () => {
     assert.match(shown, /"apiKey":"\*\*\*"/);
     assert.equal(config.llm.openai.apiKey, 'sk-very-secret', 'the value itself is kept');
     assert.doesNotMatch(
-      problemsOf({ OPENAI_API_KEY: 'sk secret with spaces' }),
+      configProblems({ OPENAI_API_KEY: 'sk secret with spaces' }),
       /secret with/,
       'nor in an error',
     );
-    assert.doesNotMatch(problemsOf({ OLLAMA_BASE_URL: 'ftp://user:hunter2@host' }), /hunter2/);
+    assert.doesNotMatch(configProblems({ OLLAMA_BASE_URL: 'ftp://user:hunter2@host' }), /hunter2/);
   });
 
   it('shows the model and search addresses without user names, passwords or tokens', () => {

@@ -1,13 +1,27 @@
 /** Shared test fixtures: configuration from a plain object, the bundled responder, and a logger
  * whose lines can be inspected. */
+
+import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { OfflineResponder } from '../../src/agent/offline-responder.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 
 /** A Config from these variables only (no process environment, no .env file). */
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, envFile: false });
+}
+
+/** The message of the ConfigError these variables raise; fails the test if they are accepted. */
+export function configProblems(env: Record<string, string>): string {
+  try {
+    loadConfig({ env, envFile: false });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.code, 'ERR_INVALID_CONFIG');
+    return error.message;
+  }
+  assert.fail(`expected ${JSON.stringify(env)} to be rejected`);
 }
 
 let responder: Promise<OfflineResponder> | undefined;
