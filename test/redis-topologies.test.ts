@@ -47,7 +47,7 @@ describe('Redis Cluster', redisTestOptions(), () => {
     cluster = await startRedisCluster({ masters: 3, password });
   });
   after(() => cluster.stop());
-  const url = () => `redis://:${password}@127.0.0.1:${cluster.nodes[0]?.port}`;
+  const url = () => cluster.url();
   const open = (keyPrefix: string) =>
     RedisSessionStore.connect({ url: url(), cluster: { nodes: cluster.nodes }, keyPrefix });
 

@@ -41,9 +41,8 @@ export class OfflineResponder implements Responder {
       return {
         text: GENERIC_GUIDANCE,
         needsDetails: true,
+        // No webSearch: the agent reports "unavailable" (never searched) or "disabled".
         sources: [],
-        // This responder never searches the web: say so rather than pretend.
-        webSearch: request.useWebSearch ? 'unavailable' : 'disabled',
       };
     }
 
@@ -66,7 +65,6 @@ export class OfflineResponder implements Responder {
       text: parts.join('\n\n'),
       needsDetails: false,
       sources: [doc.id],
-      webSearch: request.useWebSearch ? 'not_needed' : 'disabled',
     };
   }
 }

@@ -18,17 +18,15 @@ import {
   nextSolutionReply,
   RESOLVED_REPLY,
 } from './replies.js';
-import type {
-  AgentSnapshot,
-  AgentState,
-  ChatMessage,
-  Responder,
-  SolutionReply,
-  TurnResult,
+import {
+  type AgentSnapshot,
+  type AgentState,
+  type ChatMessage,
+  MAX_PROBLEM_LENGTH,
+  type Responder,
+  type SolutionReply,
+  type TurnResult,
 } from './types.js';
-
-/** A description given in pieces (after "more details, please") is kept up to this length. */
-const MAX_PROBLEM_LENGTH = 2000;
 
 export interface RepairAgentOptions {
   responder: Responder;

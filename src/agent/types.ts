@@ -27,6 +27,9 @@ export interface AgentSnapshot {
   readonly history: readonly ChatMessage[];
 }
 
+/** A description given in pieces (after "more details, please") is kept up to this length. */
+export const MAX_PROBLEM_LENGTH = 2000;
+
 export interface SolutionRequest {
   /** The whole description of the problem (given in one message or in several). */
   readonly problem: string;

@@ -5,6 +5,7 @@
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { UpstreamError } from '../agent/llm/errors.js';
+import type { TurnResult } from '../agent/types.js';
 import {
   InvalidSessionIdError,
   SessionConflictError,
@@ -55,6 +56,20 @@ function modelFailure(error: UpstreamError): string {
     default:
       return `${service} failed`;
   }
+}
+
+/**
+ * A turn whose model-written reply made the session too large to store is the model's failure
+ * (502), not something the user can fix by sending less: the UpstreamError to answer with, or
+ * undefined for any other error.
+ */
+export function modelReplyTooLarge(
+  error: unknown,
+  turn: TurnResult | undefined,
+): UpstreamError | undefined {
+  const written = turn?.solved === true && turn.responder !== 'offline' && !turn.fallbackUsed;
+  if (!(error instanceof SessionTooLargeError) || !written) return undefined;
+  return new UpstreamError('too_large', turn.responder, error.message, { cause: error });
 }
 
 /** A model that failed: 504 past LLM_TIMEOUT, 503 while the circuit is open, else 502. */

@@ -105,8 +105,9 @@ export function encodeSession(
   limits: EncodeLimits,
 ): { json: string; record: SessionRecord } {
   const history = record.conversation_history;
+  const head = headOf(record);
   const canonical: SessionRecord = {
-    ...headOf(record),
+    ...head,
     problem: record.problem,
     conversation_history:
       history.length > limits.maxHistoryMessages
@@ -115,13 +116,13 @@ export function encodeSession(
   };
   let json: string;
   if (limits.cipher) {
-    const head = headJson(canonical);
+    const headText = JSON.stringify(head);
     const body = JSON.stringify({
       problem: canonical.problem,
       conversation_history: canonical.conversation_history,
     });
-    const sealed = sealedJson(limits.cipher.seal(sessionId, head, body));
-    json = `${head.slice(0, -1)},"sealed":${sealed}}`;
+    const sealed = sealedJson(limits.cipher.seal(sessionId, headText, body));
+    json = `${headText.slice(0, -1)},"sealed":${sealed}}`;
   } else {
     json = JSON.stringify(canonical);
   }

@@ -51,7 +51,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
       {
         event_type: 'redis_connected',
         redis_url: config.redis.redactedUrl,
-        redis_topology: options.cluster ? 'cluster' : options.sentinel ? 'sentinel' : 'single',
+        redis_topology: redis.connection.topology,
         redis_nodes: config.redis.description,
         encryption: config.encryptionKeys.length > 0,
         default_ttl: config.sessionTtl,

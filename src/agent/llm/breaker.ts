@@ -59,7 +59,8 @@ export function countsAsFailure(error: unknown): boolean {
 export class CircuitBreaker {
   readonly #service: string;
   readonly #threshold: number;
-  readonly #cooldownMs: number;
+  /** How long an open circuit fails fast. */
+  readonly cooldownMs: number;
   readonly #now: () => number;
   readonly #onOpen: (failures: number) => void;
   readonly #onClose: () => void;
@@ -71,7 +72,7 @@ export class CircuitBreaker {
   constructor(options: BreakerOptions) {
     this.#service = options.service;
     this.#threshold = options.failures ?? 5;
-    this.#cooldownMs = options.cooldownMs ?? 30000;
+    this.cooldownMs = options.cooldownMs ?? 30000;
     this.#now = options.now ?? Date.now;
     this.#onOpen = options.onOpen ?? (() => {});
     this.#onClose = options.onClose ?? (() => {});
@@ -119,7 +120,7 @@ export class CircuitBreaker {
 
   #open(): void {
     this.#generation += 1;
-    this.#openUntil = this.#now() + this.#cooldownMs;
+    this.#openUntil = this.#now() + this.cooldownMs;
     this.#onOpen(this.#failures);
   }
 

@@ -84,7 +84,7 @@ export class LlmResponder implements Responder {
           {
             ...fields,
             failures,
-            cooldown_ms: options.breakerCooldownMs ?? 30000,
+            cooldown_ms: this.breaker.cooldownMs,
             event_type: 'llm_circuit_open',
           },
           'Modelo de linguagem falhando: chamadas suspensas temporariamente',

@@ -13,7 +13,7 @@
 
 import type { Passage } from '../knowledge-index.js';
 import { FEEDBACK_QUESTION } from '../replies.js';
-import type { SolutionRequest } from '../types.js';
+import { MAX_PROBLEM_LENGTH, type SolutionRequest } from '../types.js';
 import type { LlmMessage } from './model.js';
 import type { WebResult } from './web-search.js';
 
@@ -38,7 +38,6 @@ export const REFERENCE_END = '<<<FIM DOS DADOS DE REFERÊNCIA>>>';
 const MAX_TITLE_LENGTH = 200;
 const MAX_URL_LENGTH = 300;
 const MAX_EXCERPT_LENGTH = 500;
-const MAX_PROBLEM_LENGTH = 2000;
 
 export const BASE_SYSTEM_PROMPT = `Você é um assistente especializado em reparos domésticos.
 Seu objetivo é ajudar as pessoas a resolver pequenos problemas em casa com segurança.

@@ -2,10 +2,9 @@
  * contract. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { UpstreamError } from '../../agent/llm/errors.js';
 import type { TurnResult } from '../../agent/types.js';
-import { SessionTooLargeError } from '../../sessions/errors.js';
 import type { RouteDeps } from '../deps.js';
+import { modelReplyTooLarge } from '../errors.js';
 import { agentState, errorBody, sessionId, sessionParams } from '../schemas.js';
 
 export const MAX_MESSAGE_LENGTH = 4096;
@@ -102,26 +101,19 @@ export const chatRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
       // A responder failure (timeout, model error) throws before the agent changes: the turn
       // is not saved, and the session stays exactly as it was.
       let answered: TurnResult | undefined;
-      const { agent, turn } = await manager
+      const agent = await manager
         .withSession(
           session_id,
           async (agent) => {
             answered = await agent.respond(message);
-            return { agent, turn: answered };
+            return agent;
           },
           { useRag: use_rag, useWebSearch: use_web_search },
         )
         .catch((error: unknown) => {
-          // The model's reply made the session too large to store: the model's failure (502),
-          // not something the user can fix by sending less.
-          const written = answered?.solved === true && answered.responder !== 'offline';
-          if (error instanceof SessionTooLargeError && written && !answered?.fallbackUsed) {
-            throw new UpstreamError('too_large', answered?.responder ?? 'model', error.message, {
-              cause: error,
-            });
-          }
-          throw error;
+          throw modelReplyTooLarge(error, answered) ?? error;
         });
+      const turn = answered as TurnResult;
       return {
         response: turn.reply,
         session_id,

@@ -79,6 +79,8 @@ export interface RedisConnection extends EventEmitter {
   nodes(): Promise<KeyspaceNode[]>;
   readonly isReady: boolean;
   readonly isOpen: boolean;
+  /** True once connect() has succeeded: failures after that are reconnected. */
+  readonly started: boolean;
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
@@ -196,6 +198,9 @@ class Connection extends EventEmitter implements RedisConnection {
   }
   get isOpen() {
     return this.#client.isOpen;
+  }
+  get started() {
+    return this.#state.started;
   }
   async connect() {
     await this.#client.connect();

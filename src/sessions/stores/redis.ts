@@ -134,11 +134,10 @@ export class RedisSessionStore implements SessionStore {
       reconnectDelay: (retries) => Math.min(50 * 2 ** retries, 1000),
       maxQueuedCommands: MAX_QUEUED_COMMANDS,
     });
-    let connected = false;
     let lastError = '';
     connection.on('error', (error: Error) => {
       // Logged once per distinct failure, not once per reconnection attempt.
-      if (connected && error.message !== lastError) {
+      if (connection.started && error.message !== lastError) {
         logger.warn(
           { event_type: 'redis_error', reason: error.message },
           'Erro na conexão com o Redis',
@@ -147,7 +146,7 @@ export class RedisSessionStore implements SessionStore {
       lastError = error.message;
     });
     connection.on('ready', () => {
-      if (connected && lastError !== '') {
+      if (connection.started && lastError !== '') {
         logger.info({ event_type: 'redis_reconnected' }, 'Conexão com o Redis restabelecida');
       }
       lastError = '';
@@ -156,7 +155,6 @@ export class RedisSessionStore implements SessionStore {
       // The socket's connectTimeout covers TCP only; a frozen server accepts TCP and then never
       // answers the handshake, so the whole connection gets one deadline.
       await withDeadline(connection.connect(), connectTimeoutMs);
-      connected = true;
     } catch (error) {
       connection.destroy();
       const reason = explain(lastError !== '' ? new Error(lastError) : error, options.url);
