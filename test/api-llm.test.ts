@@ -5,25 +5,16 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { createApi } from '../src/api/create-api.js';
 import { ConfigError } from '../src/config.js';
-import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import type { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import { FakeServer, hang, json, raw, reply, results, trickle } from './support/fake-llm.js';
-import { captureLogs, testConfig } from './support/fixtures.js';
+
+import { testApi } from './support/test-api.js';
 
 const MODEL_REPLY = 'Feche o registro e troque o courinho da torneira.';
 
-/** An API whose responder is the one the configuration names (no responder given). */
-async function api(env: Record<string, string>) {
-  const logs = captureLogs('info');
-  const store = new MemorySessionStore();
-  const app = await createApi({
-    config: testConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }),
-    logger: logs.logger,
-    store,
-  });
-  return { app, logs, store };
-}
+/** An API whose responder is the one the configuration names. */
+const api = (env: Record<string, string>) => testApi(env, 'configured');
 
 async function chat(app: FastifyInstance, message: string, session_id: string, extra = {}) {
   const response = await app.inject({

@@ -5,20 +5,11 @@ import type { Responder } from '../src/agent/types.js';
 import { createApi } from '../src/api/create-api.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+import { testApi } from './support/test-api.js';
 
 const ADMIN_KEY = 'a-long-admin-key-for-tests';
 
-async function api(env: Record<string, string> = {}, responder?: Responder) {
-  const logs = captureLogs('info');
-  const store = new MemorySessionStore();
-  const app = await createApi({
-    config: testConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }),
-    logger: logs.logger,
-    store,
-    responder: responder ?? (await testResponder()),
-  });
-  return { app, logs, store };
-}
+const api = testApi;
 
 async function send(app: FastifyInstance, options: InjectOptions) {
   const response = await app.inject(options);

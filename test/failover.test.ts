@@ -13,6 +13,7 @@ import { FailoverStore } from '../src/sessions/stores/failover.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 import { type RedisServer, redisTestOptions, startRedisServer } from './support/redis-server.js';
 import { startProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { until } from './support/until.js';
 
 async function managerOn(url: string, env: Record<string, string> = {}) {
   const logs = captureLogs('info');
@@ -31,18 +32,6 @@ async function managerOn(url: string, env: Record<string, string> = {}) {
     responder: await testResponder(),
   });
   return { manager, store, logs };
-}
-
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 15000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** A manager whose path to a private Redis goes through a proxy the test can cut. */

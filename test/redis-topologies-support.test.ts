@@ -13,6 +13,7 @@ import {
   startTlsRedisServer,
   type TlsFiles,
 } from './support/redis-tls.js';
+import { until } from './support/until.js';
 
 function alive(pid: number): boolean {
   try {
@@ -20,14 +21,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -77,7 +70,7 @@ describe('startRedisCluster', redisTestOptions(), () => {
 
       cluster.killNode(1);
       const [first, second, third] = cluster.pids as [number, number, number];
-      await waitUntil('node 1 exits', 2000, async () => !alive(second));
+      await until(async () => !alive(second), 'node 1 exits', 2000);
       assert.equal(alive(first), true);
       assert.equal(alive(third), true);
     } finally {
@@ -107,15 +100,19 @@ describe('startSentinelSetup', redisTestOptions(), () => {
         await client.set('before', '1');
         setup.killMaster();
         const killedAt = Date.now();
-        await waitUntil('the master process exits', 2000, async () => !alive(setup.master.pid));
-        await waitUntil('a save succeeds after the failover', 10000, async () => {
-          try {
-            await client.set('after', '2');
-            return true;
-          } catch {
-            return false;
-          }
-        });
+        await until(async () => !alive(setup.master.pid), 'the master process exits', 2000);
+        await until(
+          async () => {
+            try {
+              await client.set('after', '2');
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          'a save succeeds after the failover',
+          10000,
+        );
         assert.ok(Date.now() - killedAt < 10000);
         assert.equal(await client.get('after'), '2');
         assert.deepEqual(await setup.currentMaster(), {
