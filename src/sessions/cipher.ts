@@ -99,12 +99,18 @@ export class SessionCipher {
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
       throw new SessionCorruptError(sessionId, 'encrypted value with a malformed nonce or tag');
     }
+    const data = Buffer.from(sealed.data, 'base64');
+    // Base64 decoding skips characters it does not know: a text longer than its bytes need
+    // held some (a quote, say), and is refused. Any other change fails the tag.
+    if (sealed.data.length !== 4 * Math.ceil(data.length / 3)) {
+      throw new SessionCorruptError(sessionId, 'encrypted value that is not plain base64');
+    }
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(additionalData(sessionId, head));
       decipher.setAuthTag(tag);
       // final() checks the tag: nothing is returned unless the whole value is authentic.
-      return decipher.update(sealed.data, 'base64', 'utf8') + decipher.final('utf8');
+      return decipher.update(data, undefined, 'utf8') + decipher.final('utf8');
     } catch (error) {
       throw new SessionCorruptError(
         sessionId,
