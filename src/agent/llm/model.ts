@@ -85,6 +85,37 @@ export function boundReply(text: string, max = MAX_REPLY_CHARS): string {
   return head.trimEnd();
 }
 
+/** What every chat model's endpoint is configured with. */
+export interface ModelOptions {
+  /** The server's address (the provider's option says up to where). */
+  baseUrl: string;
+  /** e.g. "qwen2.5:3b". */
+  model: string;
+  /** The whole request, reading the reply included. */
+  timeoutMs: number;
+  /** @default 0.3 */
+  temperature?: number;
+  /** Longest reply, in tokens. @default 1024 */
+  maxTokens?: number;
+}
+
+/** ModelOptions with the defaults applied and the endpoint's address built. */
+export interface EndpointSettings {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly temperature: number;
+  readonly maxTokens: number;
+}
+
+export function endpointSettings(options: ModelOptions, path: string): EndpointSettings {
+  return {
+    url: endpoint(options.baseUrl, path),
+    timeoutMs: options.timeoutMs,
+    temperature: options.temperature ?? DEFAULT_TEMPERATURE,
+    maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
+  };
+}
+
 /** `base` and `path` joined with exactly one slash. */
 export function endpoint(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}/${path}`;

@@ -6,26 +6,17 @@ import {
   type ChatModel,
   type CompleteOptions,
   callTimeout,
-  DEFAULT_MAX_TOKENS,
-  DEFAULT_TEMPERATURE,
-  endpoint,
+  type EndpointSettings,
+  endpointSettings,
   type LlmMessage,
+  type ModelOptions,
   type ModelReply,
   replyText,
 } from './model.js';
 
-export interface OllamaOptions {
-  /** Server address, e.g. "http://localhost:11434". */
-  baseUrl: string;
-  /** e.g. "qwen2.5:3b". */
-  model: string;
-  /** The whole request, reading the reply included. */
-  timeoutMs: number;
-  /** @default 0.3 */
-  temperature?: number;
-  /** Longest reply, in tokens (sent as `options.num_predict`). @default 1024 */
-  maxTokens?: number;
-}
+/** `baseUrl` is the server's address, e.g. "http://localhost:11434"; `maxTokens` is sent as
+ * `options.num_predict`. */
+export type OllamaOptions = ModelOptions;
 
 const ollamaReply = z.object({
   message: z.object({ content: z.string() }),
@@ -37,28 +28,23 @@ const ollamaReply = z.object({
 export class OllamaChatModel implements ChatModel {
   readonly provider = 'ollama';
   readonly model: string;
-  readonly #url: string;
-  readonly #timeoutMs: number;
-  readonly #temperature: number;
-  readonly #maxTokens: number;
+  readonly #endpoint: EndpointSettings;
 
   constructor(options: OllamaOptions) {
     this.model = options.model;
-    this.#url = endpoint(options.baseUrl, 'api/chat');
-    this.#timeoutMs = options.timeoutMs;
-    this.#temperature = options.temperature ?? DEFAULT_TEMPERATURE;
-    this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    this.#endpoint = endpointSettings(options, 'api/chat');
   }
 
   async complete(messages: readonly LlmMessage[], options?: CompleteOptions): Promise<ModelReply> {
-    const body = await requestJson(this.#url, {
+    const { url, timeoutMs, temperature, maxTokens } = this.#endpoint;
+    const body = await requestJson(url, {
       service: this.provider,
-      timeoutMs: callTimeout(this.#timeoutMs, options),
+      timeoutMs: callTimeout(timeoutMs, options),
       body: {
         model: this.model,
         messages,
         stream: false,
-        options: { temperature: this.#temperature, num_predict: this.#maxTokens },
+        options: { temperature, num_predict: maxTokens },
       },
     });
     const parsed = ollamaReply.safeParse(body);

@@ -7,26 +7,19 @@ import {
   type ChatModel,
   type CompleteOptions,
   callTimeout,
-  DEFAULT_MAX_TOKENS,
-  DEFAULT_TEMPERATURE,
-  endpoint,
+  type EndpointSettings,
+  endpointSettings,
   type LlmMessage,
+  type ModelOptions,
   type ModelReply,
   replyText,
 } from './model.js';
 
-export interface OpenAiOptions {
-  /** Address up to the API version, e.g. "https://api.openai.com/v1", "http://localhost:8000/v1". */
-  baseUrl: string;
-  model: string;
+/** `baseUrl` is the address up to the API version, e.g. "https://api.openai.com/v1" or
+ * "http://localhost:8000/v1"; `maxTokens` is sent as `max_tokens`. */
+export interface OpenAiOptions extends ModelOptions {
   /** Sent as `Authorization: Bearer <key>`; local servers usually need none. @default none */
   apiKey?: string;
-  /** The whole request, reading the reply included. */
-  timeoutMs: number;
-  /** @default 0.3 */
-  temperature?: number;
-  /** Longest reply, in tokens (sent as `max_tokens`). @default 1024 */
-  maxTokens?: number;
 }
 
 const openAiReply = z.object({
@@ -45,33 +38,28 @@ const openAiReply = z.object({
 export class OpenAiChatModel implements ChatModel {
   readonly provider = 'openai';
   readonly model: string;
-  readonly #url: string;
+  readonly #endpoint: EndpointSettings;
   readonly #apiKey: string | undefined;
-  readonly #timeoutMs: number;
-  readonly #temperature: number;
-  readonly #maxTokens: number;
 
   constructor(options: OpenAiOptions) {
     this.model = options.model;
-    this.#url = endpoint(options.baseUrl, 'chat/completions');
+    this.#endpoint = endpointSettings(options, 'chat/completions');
     this.#apiKey = options.apiKey;
-    this.#timeoutMs = options.timeoutMs;
-    this.#temperature = options.temperature ?? DEFAULT_TEMPERATURE;
-    this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   }
 
   async complete(messages: readonly LlmMessage[], options?: CompleteOptions): Promise<ModelReply> {
-    const body = await requestJson(this.#url, {
+    const { url, timeoutMs, temperature, maxTokens } = this.#endpoint;
+    const body = await requestJson(url, {
       service: this.provider,
-      timeoutMs: callTimeout(this.#timeoutMs, options),
+      timeoutMs: callTimeout(timeoutMs, options),
       headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
       secrets: this.#apiKey === undefined ? [] : [this.#apiKey],
       body: {
         model: this.model,
         messages,
         stream: false,
-        temperature: this.#temperature,
-        max_tokens: this.#maxTokens,
+        temperature,
+        max_tokens: maxTokens,
       },
     });
     const parsed = openAiReply.safeParse(body);
