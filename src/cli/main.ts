@@ -9,7 +9,6 @@ import { SessionError } from '../sessions/errors.js';
 import { SessionManager } from '../sessions/manager.js';
 import { assertSessionId } from '../sessions/session-id.js';
 import { runChat } from './chat.js';
-import { serve } from './serve.js';
 import { CliError, registerSessionCommands } from './sessions.js';
 
 const program = new Command('cql-agent').description('CQL Agent: assistente de reparos domésticos');
@@ -22,6 +21,8 @@ program
   .description('run the HTTP API (HOST, PORT; sessions in memory, or in Redis with USE_REDIS=true)')
   .action(async () => {
     const config = loadConfig();
+    // Loaded here: the HTTP stack is not needed by the other commands, which start faster.
+    const { serve } = await import('./serve.js');
     await serve(config, createLogger({ level: config.logLevel, destination: asyncStdout() }));
   });
 
