@@ -125,7 +125,16 @@ function additionalData(sessionId: string, head: string): Buffer {
   return Buffer.from(`${sessionId}\n${head}`, 'utf8');
 }
 
-/** The cipher for the configured keys, or undefined when encryption is off. */
+const ciphers = new WeakMap<readonly EncryptionKey[], SessionCipher>();
+
+/** The cipher for the configured keys, or undefined when encryption is off; one per key list
+ * (the store and the manager of one configuration share it). */
 export function cipherFor(keys: readonly EncryptionKey[]): SessionCipher | undefined {
-  return keys.length > 0 ? new SessionCipher(keys) : undefined;
+  if (keys.length === 0) return undefined;
+  let cipher = ciphers.get(keys);
+  if (!cipher) {
+    cipher = new SessionCipher(keys);
+    ciphers.set(keys, cipher);
+  }
+  return cipher;
 }
