@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +125,55 @@ describe('encryption at rest', () => {
   it('still reads values written before encryption was turned on', () => {
     const { json } = encodeSession('s1', record, limits);
     assert.deepEqual(decodeSession('s1', json, cipher), record);
+  });
+
+  it('encrypts Latin-1 text one byte per character and other text as UTF-8', () => {
+    const charset = (json: string) =>
+      (JSON.parse(json) as { sealed: { charset?: string } }).sealed.charset;
+    const portuguese = encodeSession('s1', record, { ...limits, cipher }).json;
+    assert.equal(charset(portuguese), 'latin1');
+    const beyond: SessionRecord = {
+      ...record,
+      conversation_history: [
+        ...record.conversation_history,
+        { role: 'user', content: 'Resolvido “de vez” 👍 — obrigado', at: record.updated_at },
+      ],
+    };
+    const emoji = encodeSession('s1', beyond, { ...limits, cipher }).json;
+    assert.equal(charset(emoji), 'utf8');
+    assert.deepEqual(decodeSession('s1', portuguese, cipher), record);
+    assert.deepEqual(decodeSession('s1', emoji, cipher), beyond);
+    // The charset is authenticated: read the other way, the same bytes would be other text.
+    for (const [json, other] of [
+      [portuguese, 'utf8'],
+      [emoji, 'latin1'],
+    ] as const) {
+      const swapped = json.replace(/"charset":"[a-z0-9]+"/, `"charset":"${other}"`);
+      assert.throws(() => decodeSession('s1', swapped, cipher), /fails authentication/);
+      const dropped = json.replace(/"charset":"[a-z0-9]+",/, '');
+      assert.throws(() => decodeSession('s1', dropped, cipher), /fails authentication/);
+    }
+  });
+
+  it('reads encrypted values that have no charset field, which are UTF-8', () => {
+    // A value as the first encrypted format wrote it: UTF-8, and no charset in the additional
+    // data.
+    const encoded = encodeSession('s1', record, limits).json;
+    const at = encoded.indexOf(',"problem":');
+    const head = `${encoded.slice(0, at)}}`;
+    const [key] = keysOf(one);
+    assert.ok(key);
+    const iv = randomBytes(12);
+    const writer = createCipheriv('aes-256-gcm', key.key, iv, { authTagLength: 16 });
+    writer.setAAD(Buffer.from(`s1\n${head}`, 'utf8'));
+    const data =
+      writer.update(`{${encoded.slice(at + 1)}`, 'utf8', 'base64') + writer.final('base64');
+    const sealed = `{"alg":"A256GCM","kid":"${key.id}","iv":"${iv.toString('base64')}","tag":"${writer.getAuthTag().toString('base64')}","data":"${data}"}`;
+    const older = `${encoded.slice(0, at)},"sealed":${sealed}}`;
+    assert.deepEqual(decodeSession('s1', older, cipher), record);
+    // Not in the canonical layout (keys reordered): the general path reads it too.
+    const reordered = JSON.stringify({ sealed: JSON.parse(sealed), ...JSON.parse(head) });
+    assert.deepEqual(decodeSession('s1', reordered, cipher), record);
   });
 });
 

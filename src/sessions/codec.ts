@@ -11,7 +11,13 @@
  */
 import { z } from 'zod';
 import { AGENT_STATES } from '../agent/types.js';
-import { SEALED_ALGORITHM, type Sealed, type SessionCipher, sealedJson } from './cipher.js';
+import {
+  SEALED_ALGORITHM,
+  type Sealed,
+  type SealedCharset,
+  type SessionCipher,
+  sealedJson,
+} from './cipher.js';
 import { SessionCorruptError, SessionTooLargeError } from './errors.js';
 
 export const SCHEMA_VERSION = 1;
@@ -60,6 +66,7 @@ const sealedRecordSchema = headSchema
       kid: z.string().min(1).max(64),
       iv: base64,
       tag: base64,
+      charset: z.enum(['latin1', 'utf8']).optional(),
       data: base64,
     }),
   })
@@ -114,17 +121,16 @@ export function encodeSession(
         ? history.slice(history.length - limits.maxHistoryMessages)
         : history,
   };
-  let json: string;
+  let json = JSON.stringify(canonical);
   if (limits.cipher) {
-    const headText = JSON.stringify(head);
-    const body = JSON.stringify({
-      problem: canonical.problem,
-      conversation_history: canonical.conversation_history,
-    });
-    const sealed = sealedJson(limits.cipher.seal(sessionId, headText, body));
-    json = `${headText.slice(0, -1)},"sealed":${sealed}}`;
-  } else {
-    json = JSON.stringify(canonical);
+    // Split into the head and the body at the first key after the head. A quote inside a JSON
+    // string is always escaped, so `,"problem":` can only be that key.
+    const at = json.indexOf(',"problem":');
+    if (at === -1) throw new TypeError(`session ${sessionId}: record without a problem field`);
+    const headFields = json.slice(0, at);
+    const body = `{${json.slice(at + 1)}`;
+    const sealed = sealedJson(limits.cipher.seal(sessionId, `${headFields}}`, body));
+    json = `${headFields},"sealed":${sealed}}`;
   }
   // Cheap bound first: a UTF-8 byte is at least one UTF-16 unit and at most three.
   if (json.length * 3 > limits.maxBytes) {
@@ -183,7 +189,7 @@ export function decodeSession(
 
 const SEALED_START = `,"sealed":{"alg":"${SEALED_ALGORITHM}","kid":"`;
 const SEALED_FIELDS =
-  /^([0-9a-f]{1,64})","iv":"([A-Za-z0-9+/=]{16})","tag":"([A-Za-z0-9+/=]{24})","data":"/;
+  /^([0-9a-f]{1,64})","iv":"([A-Za-z0-9+/=]{16})","tag":"([A-Za-z0-9+/=]{24})",(?:"charset":"(latin1|utf8)",)?"data":"/;
 
 function noKey(sessionId: string, kid: string): SessionCorruptError {
   return new SessionCorruptError(
@@ -207,19 +213,27 @@ function unsealCanonical(
   const start = at + SEALED_START.length;
   const fields = SEALED_FIELDS.exec(raw.substring(start, start + 160));
   if (!fields) return undefined;
-  const [prefix, kid = '', iv = '', tag = ''] = fields;
+  const [prefix, kid = '', iv = '', tag = '', charset] = fields;
   if (!cipher) throw noKey(sessionId, kid);
-  const head = `${raw.slice(0, at)}}`;
+  const headFields = raw.slice(0, at);
   // (The cipher refuses data that is not plain base64: a stray quote cannot slip through.)
   const data = raw.slice(start + prefix.length, -3);
-  const plaintext = cipher.open(sessionId, head, { alg: SEALED_ALGORITHM, kid, iv, tag, data });
-  const headValue = parseJson(sessionId, head);
-  checkSchemaVersion(sessionId, headValue);
+  const plaintext = cipher.open(sessionId, `${headFields}}`, {
+    alg: SEALED_ALGORITHM,
+    kid,
+    iv,
+    tag,
+    charset: charset as SealedCharset | undefined,
+    data,
+  });
+  if (!plaintext.startsWith('{')) {
+    throw new SessionCorruptError(sessionId, 'encrypted body is not a JSON object');
+  }
+  // The head and the body as one object, parsed once: the record a clear value parses to.
+  const value = parseJson(sessionId, `${headFields},${plaintext.slice(1)}`);
+  checkSchemaVersion(sessionId, value);
   // Validated once, whole, by the caller.
-  return {
-    ...(headValue as object),
-    ...(parseJson(sessionId, plaintext) as object),
-  };
+  return value as object;
 }
 
 function unseal(sessionId: string, value: object, cipher: SessionCipher | undefined): unknown {
