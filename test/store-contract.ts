@@ -91,6 +91,33 @@ export function runStoreContract(name: string, target: ContractTarget): void {
       assert.equal(await store.get('s'), v(5));
     });
 
+    it('tells an identical long value from one that differs only after its head', async () => {
+      const long = (version: number, tail: string) => v(version, `${'á'.repeat(600)}${tail}`);
+      await store.set('long', long(2, 'a'), 60);
+      assert.deepEqual(await store.setIf('long', long(2, 'a'), 60, { min: 0, max: 1 }), {
+        outcome: 'identical',
+        storedVersion: 2,
+      });
+      assert.deepEqual(await store.setIf('long', long(2, 'b'), 60, { min: 0, max: 1 }), {
+        outcome: 'conflict',
+        storedVersion: 2,
+      });
+      assert.deepEqual(await store.setIf('long', long(2, 'b'), 60, { min: 2, max: 2 }), {
+        outcome: 'written',
+        storedVersion: 2,
+      });
+      assert.equal(await store.get('long'), long(2, 'b'));
+    });
+
+    it('counts an empty stored value as unreadable, not as missing', async () => {
+      await store.set('empty', '', 60);
+      assert.deepEqual(await store.setIf('empty', v(1), 60, { min: 0, max: 0 }), {
+        outcome: 'conflict',
+        storedVersion: -1,
+      });
+      assert.equal(await store.get('empty'), '');
+    });
+
     it('reads the version of a value in another key order, and -1 for an unreadable one', async () => {
       await store.set('reordered', '{"text":"x","version":7,"schema_version":1}', 60);
       assert.equal(

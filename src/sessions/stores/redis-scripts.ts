@@ -24,15 +24,29 @@ local function stamp(current)
 end
 `;
 
-/** KEYS[1] session; ARGV value, ttl, min, max, created_at ('' for any) -> {outcome, stored
- * version}; outcome 1 written, 2 identical, 0 conflict. */
+/**
+ * KEYS[1] session; ARGV value, ttl, min, max, created_at ('' for any) -> {outcome, stored
+ * version}; outcome 1 written, 2 identical, 0 conflict. It reads the stored head (GETRANGE), and
+ * the whole stored value only when the head is not canonical or equals the new value's head:
+ * copying a whole session into Lua costs more than the rest of the script.
+ */
 export const setIf = defineScript({
   NUMBER_OF_KEYS: 1,
   SCRIPT: `${STORED_STAMP}
-local current = redis.pcall('GET', KEYS[1])
-if type(current) == 'table' and current['err'] then return {0, -1} end
-local version, created = stamp(current)
-if current == ARGV[1] then return {2, version} end
+local head = redis.pcall('GETRANGE', KEYS[1], 0, 511)
+if type(head) == 'table' and head['err'] then return {0, -1} end
+local current = nil
+local function whole()
+  if current == nil then current = redis.call('GET', KEYS[1]) end
+  return current
+end
+local version, created
+if string.match(head, '^{"schema_version":%d+,"version":%d+,') then
+  version, created = stamp(head)
+else
+  version, created = stamp(whole())
+end
+if head == string.sub(ARGV[1], 1, 512) and whole() == ARGV[1] then return {2, version} end
 if version < tonumber(ARGV[3]) or version > tonumber(ARGV[4]) then return {0, version} end
 if ARGV[5] ~= '' and created ~= ARGV[5] then return {0, version} end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
