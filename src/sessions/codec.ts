@@ -112,9 +112,17 @@ export function encodeSession(
   limits: EncodeLimits,
 ): { json: string; record: SessionRecord } {
   const history = record.conversation_history;
-  const head = headOf(record);
+  // Written out rather than spread from headOf(): this runs on every save.
   const canonical: SessionRecord = {
-    ...head,
+    schema_version: SCHEMA_VERSION,
+    version: record.version,
+    state: record.state,
+    current_attempt: record.current_attempt,
+    max_attempts: record.max_attempts,
+    use_rag: record.use_rag,
+    use_web_search: record.use_web_search,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
     problem: record.problem,
     conversation_history:
       history.length > limits.maxHistoryMessages
