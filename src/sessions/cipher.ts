@@ -79,7 +79,8 @@ export class SessionCipher {
     return this.#writer.id;
   }
 
-  /** Encrypts `plaintext` (text, as UTF-8) for `sessionId` and its clear `head`. */
+  /** Encrypts `plaintext` (as Latin-1 when every character fits, else as UTF-8) for `sessionId`
+   * and its clear `head`. */
   seal(sessionId: string, head: string, plaintext: string): Sealed {
     const iv = nonce();
     const charset: SealedCharset = BEYOND_LATIN1.test(plaintext) ? 'utf8' : 'latin1';
