@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { Responder } from '../src/agent/types.js';
 import { createApi } from '../src/api/create-api.js';
+import { encodeSession } from '../src/sessions/codec.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
 import { testApi } from './support/test-api.js';
@@ -527,5 +529,49 @@ describe('HTTP API limits and faults', () => {
     assert.equal(body.status, 'degraded');
     assert.equal(body.session_store.backend, 'memory');
     await app.close();
+  });
+});
+
+describe('an export that fails part-way', () => {
+  it('ends the response with an error, never as a complete file', async () => {
+    const { app, store } = await testApi();
+    const at = '2026-01-01T10:00:00.000Z';
+    // Two pages of the store's listing; the second one fails.
+    for (let i = 0; i < 600; i++) {
+      const { json } = encodeSession(
+        `s${i}`,
+        {
+          schema_version: 1,
+          version: 1,
+          state: 'new_problem',
+          current_attempt: 0,
+          max_attempts: 3,
+          use_rag: true,
+          use_web_search: true,
+          created_at: at,
+          updated_at: at,
+          problem: null,
+          conversation_history: [],
+        },
+        { maxHistoryMessages: 10, maxBytes: 65536 },
+      );
+      await store.set(`s${i}`, json, 600);
+    }
+    const list = store.list.bind(store);
+    let pages = 0;
+    store.list = async (options) => {
+      if (++pages > 1) throw new Error('the store went away');
+      return list(options);
+    };
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/export/sessions`);
+      assert.equal(response.status, 200); // sent with the first lines
+      await assert.rejects(response.text(), /terminated/);
+      assert.equal(pages, 2);
+    } finally {
+      await app.close();
+    }
   });
 });
