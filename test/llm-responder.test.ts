@@ -356,6 +356,45 @@ describe('language-model responder', () => {
       assert.match(turn.reply, /tentativa 2 de 3/);
       assert.equal(ollama.requests.length, 1, 'fails fast, straight to the fallback');
     });
+
+    it('does not search the web for a model whose circuit is open', async () => {
+      let now = 0;
+      const llm = responder({
+        breakerFailures: 1,
+        breakerCooldownMs: 30000,
+        now: () => now,
+        fallback: new OfflineResponder(knowledge),
+      });
+      ollama.behave(json({ error: 'boom' }, 500));
+      // Nothing in the knowledge base: the web is searched while the model is called.
+      const first = await new RepairAgent({ responder: llm }).respond('meu notebook não liga');
+      assert.equal(first.webSearch, 'used');
+      assert.equal(searxng.requests.length, 1);
+      assert.equal(llm.breaker.state, 'open');
+      const skipped = await new RepairAgent({ responder: llm }).respond('meu notebook não liga');
+      assert.equal(skipped.fallbackUsed, true);
+      assert.equal(skipped.webSearch, 'unavailable');
+      assert.deepEqual(skipped.webSources, []);
+      assert.equal(searxng.requests.length, 1, 'no search while the circuit is open');
+      // Without a fallback, the fast failure comes without a search too.
+      const failing = responder({ breakerFailures: 1, now: () => now });
+      await assert.rejects(
+        new RepairAgent({ responder: failing }).respond('meu notebook não liga'),
+      );
+      await assert.rejects(
+        new RepairAgent({ responder: failing }).respond('meu notebook não liga'),
+        (error: unknown) => error instanceof UpstreamError && error.failure === 'circuit_open',
+      );
+      assert.equal(searxng.requests.length, 2);
+      // The trial call after the cooldown searches again.
+      now += 30000;
+      ollama.behave(reply('Teste a fonte.'));
+      assert.equal(
+        (await new RepairAgent({ responder: llm }).respond('meu notebook não liga')).webSearch,
+        'used',
+      );
+      assert.equal(searxng.requests.length, 3);
+    });
   });
 
   describe('replies and time', () => {

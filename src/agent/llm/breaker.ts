@@ -88,13 +88,17 @@ export class CircuitBreaker {
     return this.#failures;
   }
 
+  /** Whether run() would make the call now, rather than fail fast. */
+  get accepting(): boolean {
+    const state = this.state;
+    return state === 'closed' || (state === 'half_open' && !this.#trialRunning);
+  }
+
   /** Runs `call` unless the circuit is open. Its counted failure adds one to the count, its
    * success starts the count again, and a trial's result closes or opens the circuit. */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    const state = this.state;
-    if (state === 'open' || (state === 'half_open' && this.#trialRunning))
-      throw this.#fastFailure();
-    const trial = state === 'half_open';
+    if (!this.accepting) throw this.#fastFailure();
+    const trial = this.state === 'half_open';
     if (trial) {
       this.#trialRunning = true;
       this.#generation += 1;

@@ -203,6 +203,9 @@ export class LlmResponder implements Responder {
     if (!request.useWebSearch) return { results: [], status: 'disabled' };
     if (passages.length > 0) return { results: [], status: 'not_needed' };
     if (this.#webSearch === undefined) return { results: [], status: 'unavailable' };
+    // The model would not be called (its circuit is open): searching would only delay the
+    // fast failure or the fallback, and load the search service for nothing.
+    if (!this.breaker.accepting) return { results: [], status: 'unavailable' };
     try {
       // At most half of the turn's time: the model keeps the other half at least.
       const timeoutMs = this.#timeoutMs === undefined ? undefined : this.#timeoutMs / 2;
