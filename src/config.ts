@@ -175,8 +175,9 @@ export function redactRedisUrl(url: string): string {
 
 function shown(variable: string, value: string): string {
   if (SECRET_VARIABLES.has(variable)) return '"***"';
-  if (variable === 'REDIS_URL' || variable.endsWith('_BASE_URL') || variable === 'WEB_SEARCH_URL')
-    return JSON.stringify(redactRedisUrl(value));
+  if (variable === 'REDIS_URL') return JSON.stringify(redactRedisUrl(value));
+  if (variable.endsWith('_BASE_URL') || variable === 'WEB_SEARCH_URL')
+    return JSON.stringify(redactUrl(value));
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
 }
 

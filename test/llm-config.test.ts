@@ -135,6 +135,25 @@ describe('language-model configuration', () => {
     assert.doesNotMatch(configProblems({ OLLAMA_BASE_URL: 'ftp://user:hunter2@host' }), /hunter2/);
   });
 
+  it('names a refused address without its user name, query or fragment', () => {
+    for (const [variable, value, secret, kept] of [
+      [
+        'OPENAI_BASE_URL',
+        'https://llm.internal/v1?api_key=sk-live-123',
+        /sk-live-123/,
+        'llm.internal/v1',
+      ],
+      ['OPENAI_BASE_URL', 'https://llm.internal/v1#sk-live-456', /sk-live-456/, 'llm.internal/v1'],
+      ['OLLAMA_BASE_URL', 'ftp://token-abc@ollama.internal', /token-abc/, '@ollama.internal'],
+      ['WEB_SEARCH_URL', 'alice:pw9@searx.internal?key=k1', /alice|pw9|k1/, '@searx.internal'],
+    ] as const) {
+      const problems = configProblems({ LLM_PROVIDER: 'ollama', [variable]: value });
+      assert.match(problems, new RegExp(variable), value);
+      assert.doesNotMatch(problems, secret, value);
+      assert.ok(problems.includes(kept), `${value}: ${problems}`);
+    }
+  });
+
   it('shows the model and search addresses without user names, passwords or tokens', () => {
     const config = load({
       OLLAMA_BASE_URL: 'http://ollama-user:pw1@ollama.internal:11434',

@@ -26,19 +26,26 @@ const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 /** Characters of a server's own error message kept in ours. */
 const MAX_REASON_LENGTH = 200;
 
-/** An address without its credentials or query, for logs. */
+/** An address without its credentials, query or fragment, for logs and messages. A value that
+ * is not an http(s) URL keeps only what follows its last "@", up to any "?" or "#". */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.username !== '' || parsed.password !== '') {
-      parsed.username = '***';
-      parsed.password = '';
+    if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '') {
+      if (parsed.username !== '' || parsed.password !== '') {
+        parsed.username = '***';
+        parsed.password = '';
+      }
+      parsed.search = '';
+      parsed.hash = '';
+      return parsed.href;
     }
-    parsed.search = '';
-    return parsed.href;
   } catch {
-    return '(invalid URL)';
+    // Not a URL: the blunt rule below.
   }
+  const address = url.split(/[?#]/, 1)[0] ?? '';
+  const at = address.lastIndexOf('@');
+  return at === -1 ? address : `***${address.slice(at)}`;
 }
 
 /** fetch refuses addresses with credentials: they become a Basic authorization header. */
