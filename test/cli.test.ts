@@ -1,11 +1,12 @@
 /** The built `cql-agent` binary, run as a subprocess against a private redis-server. */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SessionManager } from '../src/sessions/manager.js';
 import { startApiProcess } from './support/api-process.js';
 import { testConfig, testResponder } from './support/fixtures.js';
@@ -15,6 +16,7 @@ import { type Run, runNode } from './support/run-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'dist/cli/main.js');
+const execFileAsync = promisify(execFile);
 
 describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
   const redis = useRedisServer();
@@ -231,6 +233,33 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     await pipeline.exec();
     const exported = await run(['sessions', 'export', '--out', join(cwd, 'bulk.jsonl')]);
     assert.equal(exported.stderr.trim(), 'exported 1100 session(s)');
+  });
+
+  it('shows a progress bar on a terminal for more than 1,000 sessions', async () => {
+    // script(1) runs the binary on a pseudo-terminal: stderr is a TTY there.
+    const onTerminal = async (args: string[]) => {
+      const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+      const { stdout } = await execFileAsync('script', ['-qec', command, '/dev/null'], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', USE_REDIS: 'true', REDIS_URL: redis.server.url() },
+      });
+      return stdout;
+    };
+    const file = join(cwd, 'bulk-terminal.jsonl');
+    const exported = await onTerminal(['sessions', 'export', '--out', file]);
+    assert.match(exported, /1100\/1100 sessions/);
+    assert.match(exported, /exported 1100 session\(s\)/);
+    await run(['sessions', 'purge', '--yes']);
+    const imported = await onTerminal(['sessions', 'import', file]);
+    assert.match(imported, /1100\/1100 sessions/);
+    assert.match(imported, /imported 1100, skipped 0/);
+    // At 1,000 sessions or fewer, no bar.
+    const pipeline = redis.raw.multi();
+    for (let i = 0; i < 100; i++) pipeline.unlink(`cql:session:bulk-${i}`);
+    await pipeline.exec();
+    const fewer = await onTerminal(['sessions', 'export', '--out', join(cwd, 'fewer.jsonl')]);
+    assert.match(fewer, /exported 1000 session\(s\)/);
+    assert.doesNotMatch(fewer, /\/1000 sessions/);
   });
 
   it('moves a memory deployment to Redis without losing sessions: snapshot at shutdown, import', async () => {
