@@ -127,6 +127,9 @@ export interface Config {
   /** MEMORY_SNAPSHOT_PATH: without Redis, sessions are saved there at shutdown and read back at
    * start-up. @default none */
   readonly memorySnapshotPath: string | undefined;
+  /** MEMORY_SNAPSHOT_INTERVAL: how often (seconds) a changed memory store is written to
+   * MEMORY_SNAPSHOT_PATH as well; 0: only at shutdown. @default 60 */
+  readonly memorySnapshotIntervalSeconds: number;
   /** SESSION_ENCRYPTION_KEY or SESSION_ENCRYPTION_KEYS (the first one writes, all of them read):
    * AES-256-GCM encryption of each stored conversation. Empty: stored in clear. @default [] */
   readonly encryptionKeys: readonly EncryptionKey[];
@@ -342,6 +345,7 @@ const envSchema = z.object({
   SESSION_MAX_BYTES: wholeNumber(1024, 536870912).default(262144),
   MAX_HISTORY_MESSAGES: wholeNumber(2, 10000).default(100),
   MEMORY_SNAPSHOT_PATH: z.string().trim().optional(),
+  MEMORY_SNAPSHOT_INTERVAL: wholeNumber(0, 86400).default(60),
   SESSION_ENCRYPTION_KEY: encryptionKey.optional(),
   SESSION_ENCRYPTION_KEYS: z
     .string()
@@ -541,6 +545,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     sessionMaxBytes: env.SESSION_MAX_BYTES,
     maxHistoryMessages: env.MAX_HISTORY_MESSAGES,
     memorySnapshotPath: env.MEMORY_SNAPSHOT_PATH,
+    memorySnapshotIntervalSeconds: env.MEMORY_SNAPSHOT_INTERVAL,
     encryptionKeys: Object.freeze(
       (
         env.SESSION_ENCRYPTION_KEYS ??

@@ -62,6 +62,7 @@ describe('docker-compose.yml', composeOptions(), () => {
       'HOST',
       'PORT',
       'MEMORY_SNAPSHOT_PATH',
+      'MEMORY_SNAPSHOT_INTERVAL',
       'COMPOSE_PROJECT_NAME',
       // The compose file runs its own single Redis, in plain text on its private network.
       'REDIS_CLUSTER_NODES',

@@ -22,6 +22,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
     const store = new SnapshottedMemoryStore(config.memorySnapshotPath, {
       maxSessions: config.memoryMaxSessions,
       logger: componentLogger(logger, 'sessions.memory'),
+      intervalMs: config.memorySnapshotIntervalSeconds * 1000,
     });
     await store.load({
       defaultTtl: config.sessionTtl,

@@ -1,9 +1,9 @@
 /**
  * A memory store that survives restarts: its sessions are written to MEMORY_SNAPSHOT_PATH (the
- * export format, JSON lines) when it closes, and read back when it opens. The same file can be
- * imported into Redis with `cql-agent sessions import`, which moves a deployment from memory to
- * Redis without losing its sessions. What changed after the last clean shutdown (a crash) is not
- * in the file.
+ * export format, JSON lines) every MEMORY_SNAPSHOT_INTERVAL seconds when they changed, and when
+ * it closes; they are read back when it opens. The same file can be imported into Redis with
+ * `cql-agent sessions import`, which moves a deployment from memory to Redis without losing its
+ * sessions. A crash loses what changed since the last write.
  */
 import { constants, createReadStream, existsSync } from 'node:fs';
 import { access, copyFile, rename, writeFile } from 'node:fs/promises';
@@ -15,20 +15,44 @@ import type { SessionCipher } from './cipher.js';
 import { MemorySessionStore, type MemoryStoreOptions } from './stores/memory.js';
 import { exportSessions, type ImportOptions, importSessions } from './transfer.js';
 
+export interface SnapshotOptions extends MemoryStoreOptions {
+  logger: Logger;
+  /** How often the snapshot is written while the store changes; 0: only when it closes.
+   * @default 0 */
+  intervalMs?: number;
+}
+
 export class SnapshottedMemoryStore extends MemorySessionStore {
   readonly #path: string;
   readonly #logger: Logger;
+  readonly #intervalMs: number;
   #cipher: SessionCipher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** The write under way (or the last one): writes run one at a time. */
+  #writing: Promise<void> = Promise.resolve();
+  /** `changes` as of the file's contents. */
+  #written = -1;
 
-  constructor(path: string, options: MemoryStoreOptions & { logger: Logger }) {
+  constructor(path: string, options: SnapshotOptions) {
     super(options);
     this.#path = path;
     this.#logger = options.logger;
+    this.#intervalMs = options.intervalMs ?? 0;
   }
 
-  /** Checks that the snapshot can be written (a bad path fails now, not at shutdown), then reads
-   * it, if there is one. */
+  /** Checks that the snapshot can be written (a bad path fails now, not at shutdown), reads it,
+   * if there is one, and starts the periodic writes. */
   async load(options: ImportOptions): Promise<void> {
+    await this.#read(options);
+    // What was just read is what the file holds.
+    this.#written = this.changes;
+    if (this.#intervalMs > 0) {
+      this.#timer = setInterval(() => void this.#save(false), this.#intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  async #read(options: ImportOptions): Promise<void> {
     this.#cipher = options.cipher;
     try {
       await access(dirname(resolve(this.#path)), constants.W_OK);
@@ -69,8 +93,24 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
     }
   }
 
-  /** Writes the snapshot (atomically: a temporary file, then a rename), then closes. */
+  /** Writes the snapshot a last time, then closes. */
   override async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#save(true);
+    await super.close();
+  }
+
+  /** Queues a write: the periodic ones skip a store unchanged since the file was written. */
+  #save(final: boolean): Promise<void> {
+    this.#writing = this.#writing.then(() =>
+      final || this.changes !== this.#written ? this.#write(final) : undefined,
+    );
+    return this.#writing;
+  }
+
+  /** Writes the snapshot atomically: a temporary file, then a rename. */
+  async #write(final: boolean): Promise<void> {
+    const changes = this.changes;
     try {
       const lines: string[] = [];
       for await (const line of exportSessions(this, { cipher: this.#cipher }))
@@ -78,7 +118,9 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
       const temporary = `${this.#path}.tmp`;
       await writeFile(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '');
       await rename(temporary, this.#path);
-      this.#logger.info(
+      this.#written = changes;
+      // Every interval would be one line at info: only the one at shutdown is.
+      this.#logger[final ? 'info' : 'debug'](
         { event_type: 'memory_snapshot_saved', path: this.#path, sessions: lines.length },
         'Sessões em memória gravadas no snapshot',
       );
@@ -92,6 +134,5 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
         'Não foi possível gravar o snapshot das sessões em memória',
       );
     }
-    await super.close();
   }
 }

@@ -47,6 +47,9 @@ export class MemorySessionStore implements SessionStore {
   readonly maxSessions: number;
   /** Live entries dropped to stay within maxSessions since start. */
   evictions = 0;
+  /** Writes, deletions and quarantines since start: what a snapshot compares to skip a store
+   * that did not change. */
+  changes = 0;
   // Map order is recency order: the first key is the least recently used.
   readonly #entries = new Map<string, Entry>();
   readonly #quarantined = new Map<string, Entry>();
@@ -77,6 +80,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async set(id: string, value: string, ttlSeconds: number): Promise<void> {
+    this.changes++;
     this.#entries.delete(id);
     this.#entries.set(id, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
     if (this.#entries.size > this.maxSessions) this.#makeRoom();
@@ -103,6 +107,7 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.#live(id);
     // Values here are always strings: without the value to move, there is nothing to move.
     if (entry === undefined || unreadable === undefined || entry.value !== unreadable) return;
+    this.changes++;
     this.#entries.delete(id);
     if (this.#quarantined.size >= MAX_QUARANTINED) {
       this.#quarantined.delete(this.#quarantined.keys().next().value as string);
@@ -120,7 +125,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.#live(id) !== undefined && this.#entries.delete(id);
+    const deleted = this.#live(id) !== undefined && this.#entries.delete(id);
+    if (deleted) this.changes++;
+    return deleted;
   }
 
   async exists(id: string): Promise<boolean> {
