@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { SessionCipher } from '../src/sessions/cipher.js';
+import { SessionCipher, sealedJson } from '../src/sessions/cipher.js';
 import {
   decodeHead,
   decodeSession,
@@ -153,6 +153,56 @@ describe('encryption at rest', () => {
       const dropped = json.replace(/"charset":"[a-z0-9]+",/, '');
       assert.throws(() => decodeSession('s1', dropped, cipher), /fails authentication/);
     }
+  });
+
+  it('chooses Latin-1 up to U+00FF, UTF-8 from U+0100, and keeps lone surrogates', () => {
+    const charsetOf = (content: string) => {
+      const value: SessionRecord = {
+        ...record,
+        conversation_history: [{ role: 'user', content, at: record.created_at }],
+      };
+      const { json } = encodeSession('s1', value, { ...limits, cipher });
+      assert.deepEqual(decodeSession('s1', json, cipher), value, content);
+      return (JSON.parse(json) as { sealed: { charset: string } }).sealed.charset;
+    };
+    assert.equal(charsetOf('preço ÿ'), 'latin1');
+    assert.equal(charsetOf('preço Ā'), 'utf8');
+    // JSON.stringify writes a lone surrogate as an escape: plain ASCII.
+    assert.equal(charsetOf('meio \ud800 par'), 'latin1');
+  });
+
+  it('refuses base64 whose padding was replaced, and reads odd bodies as the general path does', () => {
+    // A conversation whose ciphertext needs padding.
+    const padded = [0, 1, 2]
+      .map(
+        (n) =>
+          encodeSession(
+            's1',
+            { ...record, problem: `${SECRET}${'!'.repeat(n)}` },
+            {
+              ...limits,
+              cipher,
+            },
+          ).json,
+      )
+      .find((json) => json.endsWith('="}}'));
+    assert.ok(padded);
+    const junk = padded.replace(/="\}\}$/, '""}}');
+    assert.throws(() => decodeSession('s1', junk, cipher), /not plain base64/);
+    // Bodies no writer produces, sealed with the right key: judged on what they hold.
+    const head = padded.slice(0, padded.indexOf(',"sealed":'));
+    const sealedWith = (body: string) =>
+      `${head},"sealed":${sealedJson(cipher.seal('s1', `${head}}`, body))}}`;
+    const body = JSON.stringify({
+      problem: record.problem,
+      conversation_history: record.conversation_history,
+    });
+    assert.deepEqual(decodeSession('s1', sealedWith(`  ${body}`), cipher), record);
+    assert.throws(
+      () => decodeSession('s1', sealedWith('{}'), cipher),
+      (error) =>
+        error instanceof SessionCorruptError && /problem|conversation_history/.test(error.message),
+    );
   });
 
   it('reads encrypted values that have no charset field, which are UTF-8', () => {

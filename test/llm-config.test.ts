@@ -146,6 +146,15 @@ describe('language-model configuration', () => {
       ['OPENAI_BASE_URL', 'https://llm.internal/v1#sk-live-456', /sk-live-456/, 'llm.internal/v1'],
       ['OLLAMA_BASE_URL', 'ftp://token-abc@ollama.internal', /token-abc/, '@ollama.internal'],
       ['WEB_SEARCH_URL', 'alice:pw9@searx.internal?key=k1', /alice|pw9|k1/, '@searx.internal'],
+      // Passwords with "#" or "?" in them: the URL parser takes the rest for a fragment or query.
+      [
+        'OLLAMA_BASE_URL',
+        'http://admin:s3cr#t@ollama.internal:11434',
+        /admin|s3cr/,
+        '@ollama.internal',
+      ],
+      ['OPENAI_BASE_URL', 'https://admin:s3cr?t@llm.internal/v1', /admin|s3cr/, '@llm.internal'],
+      ['OLLAMA_BASE_URL', 'http://ollama:1234#5678@host', /1234|5678/, '***@host'],
     ] as const) {
       const problems = configProblems({ LLM_PROVIDER: 'ollama', [variable]: value });
       assert.match(problems, new RegExp(variable), value);

@@ -124,6 +124,13 @@ export function runStoreContract(name: string, target: ContractTarget): void {
         (await store.setIf('reordered', v(8), 60, { min: 7, max: 7 })).outcome,
         'written',
       );
+      // The same value again, in a layout the script must read whole: identical.
+      const reordered = '{"text":"y","version":9,"schema_version":1}';
+      await store.set('reordered-again', reordered, 60);
+      assert.deepEqual(await store.setIf('reordered-again', reordered, 60, { min: 0, max: 8 }), {
+        outcome: 'identical',
+        storedVersion: 9,
+      });
       await store.set('garbage', 'not json', 60);
       assert.deepEqual(await store.setIf('garbage', v(1), 60, { min: 0, max: 0 }), {
         outcome: 'conflict',

@@ -20,6 +20,8 @@ const TAG_BYTES = 16;
 export type SealedCharset = 'latin1' | 'utf8';
 /** A character outside Latin-1: such text is encrypted as UTF-8. */
 const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+/** How base64 text may end: data, or its padding. */
+const BASE64_END = /^(?:[A-Za-z0-9+/]{2}|[A-Za-z0-9+/]=|==)?$/;
 
 /** The encrypted part of a stored session. */
 export interface Sealed {
@@ -116,9 +118,13 @@ export class SessionCipher {
       throw new SessionCorruptError(sessionId, 'encrypted value with a malformed nonce or tag');
     }
     const data = Buffer.from(sealed.data, 'base64');
-    // Base64 decoding skips characters it does not know: a text longer than its bytes need
-    // held some (a quote, say), and is refused. Any other change fails the tag.
-    if (sealed.data.length !== 4 * Math.ceil(data.length / 3)) {
+    // Base64 decoding skips characters it does not know. A text longer than its bytes need held
+    // some (a quote, say); one in place of the padding leaves the bytes as they were, so the end
+    // is checked too. Any other change alters the bytes and fails the tag.
+    if (
+      sealed.data.length !== 4 * Math.ceil(data.length / 3) ||
+      !BASE64_END.test(sealed.data.slice(-2))
+    ) {
       throw new SessionCorruptError(sessionId, 'encrypted value that is not plain base64');
     }
     let plaintext: Buffer;

@@ -209,7 +209,7 @@ function noKey(sessionId: string, kid: string): SessionCorruptError {
 /**
  * An encrypted value in the canonical layout this codec writes, opened without parsing the
  * ciphertext as JSON: the head is the text before `"sealed"`, the fields are at known places.
- * Undefined for any other layout (then the general path below reads it).
+ * Undefined for any other layout or body (then the general path below reads it).
  */
 function unsealCanonical(
   sessionId: string,
@@ -234,9 +234,8 @@ function unsealCanonical(
     charset: charset as SealedCharset | undefined,
     data,
   });
-  if (!plaintext.startsWith('{')) {
-    throw new SessionCorruptError(sessionId, 'encrypted body is not a JSON object');
-  }
+  // Not the body this codec writes (it starts with its first field): the general path reads it.
+  if (!plaintext.startsWith('{"')) return undefined;
   // The head and the body as one object, parsed once: the record a clear value parses to.
   const value = parseJson(sessionId, `${headFields},${plaintext.slice(1)}`);
   checkSchemaVersion(sessionId, value);

@@ -27,11 +27,14 @@ const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_REASON_LENGTH = 200;
 
 /** An address without its credentials, query or fragment, for logs and messages. A value that
- * is not an http(s) URL keeps only what follows its last "@", up to any "?" or "#". */
+ * is not a plain http(s) URL keeps only what follows its last "@", up to any "?" or "#". */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '') {
+    const web = parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    // An "@" after the host: a password with "#" or "?" in it, parsed as a fragment or query.
+    const rest = parsed.pathname + parsed.search + parsed.hash;
+    if (web && parsed.hostname !== '' && !rest.includes('@')) {
       if (parsed.username !== '' || parsed.password !== '') {
         parsed.username = '***';
         parsed.password = '';
@@ -43,9 +46,10 @@ export function redactUrl(url: string): string {
   } catch {
     // Not a URL: the blunt rule below.
   }
-  const address = url.split(/[?#]/, 1)[0] ?? '';
-  const at = address.lastIndexOf('@');
-  return at === -1 ? address : `***${address.slice(at)}`;
+  // Everything before the last "@" may hold credentials, "?" and "#" included.
+  const at = url.lastIndexOf('@');
+  const address = at === -1 ? url : `***${url.slice(at)}`;
+  return address.split(/[?#]/, 1)[0] ?? '';
 }
 
 /** fetch refuses addresses with credentials: they become a Basic authorization header. */
