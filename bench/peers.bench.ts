@@ -1,21 +1,17 @@
 /**
- * This project next to connect-redis (express-session's Redis store) and the raw @redis/client,
- * in one run on one private redis-server, with the same 20-message session: save, load and
- * "list 100 sessions", p50/p99 and ratios. Run with `npm run bench:peers`.
+ * This project (the application as createApp wires it over Redis: the production path) next to
+ * connect-redis (express-session's Redis store) and the raw @redis/client, in one run on one
+ * private redis-server, with the same 20-message session: save, load and "list 100 sessions",
+ * p50/p99 and ratios. Run with `npm run bench:peers`.
  */
 import { createClient as createRawClient, type RedisClientType } from '@redis/client';
 import { RedisStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import { createClient as createPeerClient } from 'redis';
-import { RepairAgent } from '../src/agent/repair-agent.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { SessionManager } from '../src/sessions/manager.js';
-import { RedisSessionStore } from '../src/sessions/stores/redis.js';
 import * as scripts from '../src/sessions/stores/redis-scripts.js';
-import { testResponder } from '../test/support/fixtures.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { measure, type Stat } from './measure.js';
+import { conversation, openApp } from './production.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 3000);
 const LIST_SAMPLES = Number(process.env.BENCH_LIST_SAMPLES ?? 500);
@@ -23,27 +19,9 @@ const TTL = 3600;
 // Databases: 0 for save/load, 1 for this project's 100 sessions, 2 for connect-redis's, 3 raw.
 const DB = { single: 0, ours: 1, peer: 2, raw: 3 };
 
-async function conversation(): Promise<RepairAgent> {
-  const agent = new RepairAgent({ responder: await testResponder(), maxAttempts: 10 });
-  await agent.chat('a torneira da cozinha está pingando sem parar desde ontem à noite');
-  for (let i = 0; i < 9; i++) await agent.chat(i % 2 ? 'talvez, não sei dizer' : 'não funcionou');
-  return agent;
-}
-
 const server = await startRedisServer();
 const url = (db: number) => server.url(db);
-const logger = createLogger({ level: 'silent' });
-const config = loadConfig({
-  env: { SESSION_TTL: String(TTL), MAX_ATTEMPTS: '10' },
-  envFile: false,
-});
-const manager = async (db: number) =>
-  SessionManager.create({
-    config,
-    logger,
-    store: await RedisSessionStore.connect({ url: url(db) }),
-    responder: await testResponder(),
-  });
+const manager = (db: number) => openApp({ USE_REDIS: 'true', REDIS_URL: url(db) });
 
 // biome-ignore lint/complexity/noBannedTypes: the client's own defaults for "no modules, no functions"
 const raw: RedisClientType<{}, {}, typeof scripts> = createRawClient({
@@ -51,11 +29,13 @@ const raw: RedisClientType<{}, {}, typeof scripts> = createRawClient({
   scripts,
 });
 const rawList = createRawClient({ url: url(DB.raw) });
+const rawOurs = createRawClient({ url: url(DB.ours) });
 const peerClient = createPeerClient({ url: url(DB.single) });
 const peerListClient = createPeerClient({ url: url(DB.peer) });
 await Promise.all([
   raw.connect(),
   rawList.connect(),
+  rawOurs.connect(),
   peerClient.connect(),
   peerListClient.connect(),
 ]);
@@ -64,37 +44,36 @@ const peerList = new RedisStore({ client: peerListClient, prefix: 'sess:', ttl: 
 
 try {
   const ours = await manager(DB.single);
-  await ours.updateAgent('bench', await conversation());
-  const payload = (await ours.store.get('bench')) ?? '';
-  // The raw compare-and-set writes each time: two values of the same size, in turn.
-  const payloads = [payload, payload.replace('"use_rag":true', '"use_rag":fals')];
+  await ours.manager.updateAgent('bench', await conversation());
+  const payload = (await raw.get('cql:session:bench')) ?? '';
+  // The raw compare-and-set writes each time: two values (two write ids), in turn.
+  const payloads = [payload, payload.replace(/"write_id":"[^"]*"/, '"write_id":"another-write"')];
   let turn = 0;
   const session = JSON.parse(payload) as SessionData;
-  const agent = await ours.getOrCreateAgent('bench');
+  const agent = await ours.manager.getOrCreateAgent('bench');
   await peer.set('bench', session);
   await raw.set('raw:bench', payload, { expiration: { type: 'EX', value: TTL } });
 
   const oursList = await manager(DB.ours);
   for (let i = 0; i < 100; i++) {
-    const a = await conversation();
-    await oursList.updateAgent(`s${i}`, a);
-    const value = (await oursList.store.get(`s${i}`)) ?? '';
+    await oursList.manager.updateAgent(`s${i}`, await conversation());
+    const value = (await rawOurs.get(`cql:session:s${i}`)) ?? '';
     await peerList.set(`s${i}`, JSON.parse(value) as SessionData);
     await rawList.set(`cql:session:s${i}`, value, { expiration: { type: 'EX', value: TTL } });
   }
 
   const [save, peerSave, rawSave, rawCas, load, peerLoad, rawLoad] = await measure(SAMPLES, [
-    () => ours.updateAgent('bench', agent),
+    () => ours.manager.updateAgent('bench', agent),
     () => peer.set('bench', session),
     () => raw.set('raw:bench', payload, { expiration: { type: 'EX', value: TTL } }),
     () =>
       raw.setIf('raw:bench', payloads[turn++ % 2] ?? payload, TTL, 0, Number.MAX_SAFE_INTEGER, ''),
-    () => ours.getOrCreateAgent('bench'),
+    () => ours.manager.getAgent('bench'),
     () => peer.get('bench'),
     () => raw.get('raw:bench'),
   ]);
   const [list, peerAll, rawAll] = await measure(LIST_SAMPLES, [
-    () => oursList.listSessions(),
+    () => oursList.manager.listPage({ limit: 100 }),
     () => peerList.all(),
     async () => {
       const { keys } = await rawList.scan('0', { MATCH: 'cql:session:*', COUNT: 1000 });
@@ -124,6 +103,12 @@ try {
   await ours.close();
   await oursList.close();
 } finally {
-  await Promise.all([raw.close(), rawList.close(), peerClient.close(), peerListClient.close()]);
+  await Promise.all([
+    raw.close(),
+    rawList.close(),
+    rawOurs.close(),
+    peerClient.close(),
+    peerListClient.close(),
+  ]);
   await server.stop();
 }

@@ -3,26 +3,53 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { createApi } from '../src/api/create-api.js';
 import { ConfigError } from '../src/config.js';
-import type { MemorySessionStore } from '../src/sessions/stores/memory.js';
-import { FakeServer, hang, json, raw, reply, results, trickle } from './support/fake-llm.js';
-
-import { testApi } from './support/test-api.js';
+import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import { type Answer, type ChatClient, injectClient } from './support/chat.js';
+import {
+  FakeServer,
+  hang,
+  json,
+  raw,
+  refusingUrl,
+  reply,
+  results,
+  trickle,
+} from './support/fake-llm.js';
+import { captureLogs, testConfig } from './support/fixtures.js';
+import { TEST_ADMIN_KEY, testApi } from './support/test-api.js';
+import { until } from './support/until.js';
 
 const MODEL_REPLY = 'Feche o registro e troque o courinho da torneira.';
 
 /** An API whose responder is the one the configuration names. */
 const api = (env: Record<string, string>) => testApi(env, 'configured');
 
-async function chat(app: FastifyInstance, message: string, session_id: string, extra = {}) {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/api/v1/chat/message',
-    payload: { message, session_id, ...extra },
+/** Two APIs over one store, as two instances over one Redis: the configured responder each. */
+async function apiOver(store: MemorySessionStore, env: Record<string, string>) {
+  const logs = captureLogs('info');
+  const app = await createApi({
+    config: testConfig({ RATE_LIMIT_PER_MINUTE: '0', ADMIN_API_KEY: TEST_ADMIN_KEY, ...env }),
+    logger: logs.logger,
+    store,
   });
-  return { status: response.statusCode, headers: response.headers, body: response.json() };
+  return { app, logs };
+}
+
+/** One client per app under test: it keeps the sessions' tokens. */
+const clients = new WeakMap<FastifyInstance, ChatClient>();
+function clientOf(app: FastifyInstance): ChatClient {
+  let client = clients.get(app);
+  if (!client) {
+    client = injectClient(app);
+    clients.set(app, client);
+  }
+  return client;
+}
+async function chat(app: FastifyInstance, message: string, session_id: string, extra = {}) {
+  return clientOf(app).chat({ message, session_id, ...extra });
 }
 
 const historyOf = async (store: MemorySessionStore, id: string) =>
@@ -35,27 +62,31 @@ const historyOf = async (store: MemorySessionStore, id: string) =>
 describe('HTTP API with a language model', () => {
   let ollama: FakeServer;
   let searxng: FakeServer;
+  let openai: FakeServer;
   before(async () => {
-    [ollama, searxng] = await Promise.all([
+    [ollama, searxng, openai] = await Promise.all([
       FakeServer.start('ollama'),
       FakeServer.start('searxng'),
+      FakeServer.start('openai'),
     ]);
   });
   beforeEach(() => {
-    ollama.clear();
-    searxng.clear();
+    for (const server of [ollama, searxng, openai]) server.clear();
     ollama.behave(reply(MODEL_REPLY));
+    openai.behave(reply(MODEL_REPLY));
     searxng.behave(
       results([{ title: 'Notebook não liga', url: 'https://example.com/n', content: 'Fonte.' }]),
     );
   });
-  after(() => Promise.all([ollama.close(), searxng.close()]));
+  after(() => Promise.all([ollama.close(), searxng.close(), openai.close()]));
 
+  /** A model that answers is given all the time a loaded machine may need; the timeout tests
+   * set a short LLM_TIMEOUT with a model that never answers. */
   const ollamaEnv = (extra: Record<string, string> = {}) => ({
     LLM_PROVIDER: 'ollama',
     OLLAMA_BASE_URL: ollama.url,
     OLLAMA_MODEL: 'qwen2.5:3b',
-    LLM_TIMEOUT: '1',
+    LLM_TIMEOUT: '30',
     ...extra,
   });
 
@@ -85,6 +116,7 @@ describe('HTTP API with a language model', () => {
         llm_provider: 'ollama',
         fallback_used: false,
         web_search: 'not_needed',
+        relevance_score: 1,
       });
       assert.equal(ollama.last.body?.model, 'qwen2.5:3b');
       const history = await historyOf(store, 'model-reply');
@@ -139,33 +171,41 @@ describe('HTTP API with a language model', () => {
 
   describe('failures', () => {
     it('answers 504 past LLM_TIMEOUT and keeps the session as it was', async () => {
-      const { app, store, logs } = await api(ollamaEnv());
+      // The turns that must succeed go through an API with time to spare, the ones that must
+      // time out through one with LLM_TIMEOUT=1 and a model that never ends its reply.
+      const store = new MemorySessionStore();
+      const patient = await apiOver(store, ollamaEnv());
+      const hasty = await apiOver(store, ollamaEnv({ LLM_TIMEOUT: '1' }));
       try {
-        await chat(app, 'a torneira está pingando', 'slow');
+        assert.equal((await chat(patient.app, 'a torneira está pingando', 'slow')).status, 200);
+        const token = clientOf(patient.app).tokens.get('slow');
+        assert.ok(token);
+        clientOf(hasty.app).tokens.set('slow', token);
         const before = await store.get('slow');
         for (const behaviour of [hang, trickle]) {
           ollama.behave(behaviour);
           const started = performance.now();
-          const { status, body } = await chat(app, 'não', 'slow');
+          const { status, body } = await chat(hasty.app, 'não', 'slow');
           const elapsed = performance.now() - started;
           assert.equal(status, 504);
-          assert.match(body.detail, /did not answer in time \(LLM_TIMEOUT\)/);
-          assert.match(body.detail, /Nothing was saved/);
-          assert.ok(elapsed >= 900 && elapsed < 3000, `${elapsed} ms`);
+          assert.match(body.detail, /não respondeu a tempo \(LLM_TIMEOUT\)/);
+          assert.match(body.detail, /Nada foi salvo/);
+          assert.ok(elapsed >= 900, `not before LLM_TIMEOUT (${elapsed} ms)`);
         }
         assert.equal(await store.get('slow'), before, 'no message, no attempt consumed');
-        const fresh = await chat(app, 'a pia está entupida', 'never-answered');
+        const fresh = await chat(hasty.app, 'a pia está entupida', 'never-answered');
         assert.equal(fresh.status, 504);
         assert.equal(await store.exists('never-answered'), false, 'nothing created');
-        const failure = logs.records().find((r) => r.event_type === 'llm_failed');
+        const failure = hasty.logs.records().find((r) => r.event_type === 'llm_failed');
         assert.equal(failure?.failure, 'timeout');
         assert.equal(failure?.level, 'WARNING');
         ollama.behave(reply(MODEL_REPLY));
-        const next = await chat(app, 'não', 'slow');
+        const next = await chat(patient.app, 'não', 'slow');
         assert.equal(next.status, 200);
         assert.equal(next.body.metadata.current_attempt, 2);
       } finally {
-        await app.close();
+        await hasty.app.close();
+        await patient.app.close();
       }
     });
 
@@ -173,11 +213,11 @@ describe('HTTP API with a language model', () => {
       const { app, store } = await api(ollamaEnv({ LLM_BREAKER_FAILURES: '0' }));
       try {
         const cases = [
-          [json({ error: 'model "qwen2.5:3b" not found' }, 404), 'ollama answered HTTP 404 (http)'],
-          [json({ error: 'internal' }, 500), 'ollama answered HTTP 500 (http)'],
-          [raw('{"message": '), 'ollama answered a malformed reply (malformed)'],
-          [json({ done: true }), 'ollama answered a malformed reply (malformed)'],
-          [reply('   '), 'ollama answered with no text (empty)'],
+          [json({ error: 'model "qwen2.5:3b" not found' }, 404), 'ollama respondeu com HTTP 404'],
+          [json({ error: 'internal' }, 500), 'ollama respondeu com HTTP 500'],
+          [raw('{"message": '), 'ollama respondeu algo malformado'],
+          [json({ done: true }), 'ollama respondeu algo malformado'],
+          [reply('   '), 'ollama respondeu sem texto'],
         ] as const;
         for (const [behaviour, detail] of cases) {
           ollama.behave(behaviour);
@@ -185,7 +225,7 @@ describe('HTTP API with a language model', () => {
           assert.equal(status, 502, detail);
           assert.equal(
             body.detail,
-            `The language model failed: ${detail}. Nothing was saved for this message; send it again.`,
+            `O modelo de linguagem falhou: ${detail}. Nada foi salvo desta mensagem: envie-a de novo.`,
           );
         }
         assert.equal(await store.exists('broken'), false);
@@ -195,12 +235,11 @@ describe('HTTP API with a language model', () => {
     });
 
     it('answers 502 when the model server refuses connections', async () => {
-      const { refusingUrl } = await import('./support/fake-llm.js');
       const { app } = await api(ollamaEnv({ OLLAMA_BASE_URL: await refusingUrl() }));
       try {
         const { status, body } = await chat(app, 'a torneira está pingando', 'refused');
         assert.equal(status, 502);
-        assert.match(body.detail, /ollama could not be reached \(connection\)/);
+        assert.match(body.detail, /não foi possível contatar ollama/);
       } finally {
         await app.close();
       }
@@ -216,14 +255,27 @@ describe('HTTP API with a language model', () => {
         assert.equal((await chat(app, 'a pia está entupida', 'breaker')).status, 502);
         const fast = await chat(app, 'a pia está entupida', 'breaker');
         assert.equal(fast.status, 503);
-        assert.match(fast.body.detail, /not called after 2 consecutive failures/);
+        assert.match(
+          fast.body.detail,
+          /fora do ar depois de falhas seguidas; tente de novo em 1 s/,
+        );
         assert.equal(fast.headers['retry-after'], '1');
         assert.equal(ollama.requests.length, 2, 'the open circuit sent nothing');
-        await sleep(1100);
         ollama.behave(reply(MODEL_REPLY));
-        const { status, body } = await chat(app, 'a pia está entupida', 'breaker');
-        assert.equal(status, 200);
-        assert.equal(body.metadata.fallback_used, false);
+        // Fast failures until the cooldown ends, then the trial call that closes the circuit.
+        const refused: number[] = [];
+        let answer: Answer | undefined;
+        await until(async () => {
+          answer = await chat(app, 'a pia está entupida', 'breaker');
+          if (answer.status !== 200) refused.push(answer.status);
+          return answer.status === 200;
+        }, 'the circuit to let a trial call through after LLM_BREAKER_COOLDOWN');
+        assert.ok(
+          refused.every((status) => status === 503),
+          `only fast failures meanwhile: ${refused}`,
+        );
+        assert.equal(ollama.requests.length, 3, 'the open circuit sent nothing, then one trial');
+        assert.equal(answer?.body.metadata.fallback_used, false);
         const events = logs.records().map((r) => r.event_type);
         assert.ok(events.includes('llm_circuit_open'));
         assert.ok(events.includes('llm_circuit_closed'));
@@ -233,8 +285,9 @@ describe('HTTP API with a language model', () => {
     });
 
     it('with LLM_FALLBACK=offline, answers from the knowledge base and says so', async () => {
+      // A model that never answers, and a short LLM_TIMEOUT: the first turn certainly falls back.
       const { app, store, logs } = await api(
-        ollamaEnv({ LLM_FALLBACK: 'offline', LLM_BREAKER_FAILURES: '1' }),
+        ollamaEnv({ LLM_FALLBACK: 'offline', LLM_BREAKER_FAILURES: '1', LLM_TIMEOUT: '1' }),
       );
       try {
         ollama.behave(hang);
@@ -258,7 +311,6 @@ describe('HTTP API with a language model', () => {
   });
 
   it('keeps a key the model server echoes out of the answer and of every log line', async () => {
-    const openai = await FakeServer.start('openai');
     const key = 'sk-secret-XYZ';
     const { app, logs } = await api({
       LLM_PROVIDER: 'openai',
@@ -272,7 +324,7 @@ describe('HTTP API with a language model', () => {
       assert.equal(status, 502);
       assert.equal(
         body.detail,
-        'The language model failed: openai answered HTTP 401 (http). Nothing was saved for this message; send it again.',
+        'O modelo de linguagem falhou: openai respondeu com HTTP 401. Nada foi salvo desta mensagem: envie-a de novo.',
       );
       assert.ok(logs.lines.length > 0);
       for (const line of logs.lines) assert.ok(!line.includes('secret-XYZ'), line);
@@ -281,12 +333,10 @@ describe('HTTP API with a language model', () => {
       assert.equal(failure?.upstream_reason, 'Invalid API key: ***', 'the reason, redacted');
     } finally {
       await app.close();
-      await openai.close();
     }
   });
 
   it('talks to an OpenAI-compatible server with its key', async () => {
-    const openai = await FakeServer.start('openai');
     const { app, logs } = await api({
       LLM_PROVIDER: 'openai',
       OPENAI_BASE_URL: openai.url,
@@ -294,7 +344,6 @@ describe('HTTP API with a language model', () => {
       OPENAI_API_KEY: 'sk-local-test-key',
     });
     try {
-      openai.behave(reply(MODEL_REPLY));
       const { status, body } = await chat(app, 'a torneira está pingando', 'openai');
       assert.equal(status, 200);
       assert.equal(body.metadata.llm_provider, 'openai');
@@ -303,7 +352,6 @@ describe('HTTP API with a language model', () => {
       assert.doesNotMatch(logs.lines.join('\n'), /sk-local-test-key/, 'the key is never logged');
     } finally {
       await app.close();
-      await openai.close();
     }
   });
 
@@ -331,7 +379,10 @@ describe('HTTP API with a language model', () => {
         ollama.behave(reply('Passo. '.repeat(500)));
         const { status, body } = await chat(app, 'a torneira está pingando', 'too-long');
         assert.equal(status, 502);
-        assert.match(body.detail, /^The language model failed: ollama's reply was too large/);
+        assert.match(
+          body.detail,
+          /^O modelo de linguagem falhou: a resposta de ollama ficou grande demais/,
+        );
         assert.equal(await store.exists('too-long'), false);
         ollama.behave(reply('Troque o courinho.'));
         assert.equal((await chat(app, 'a torneira está pingando', 'too-long')).status, 200);
@@ -383,7 +434,7 @@ describe('HTTP API with a language model', () => {
           assert.ok(error instanceof ConfigError, String(error));
           assert.match(
             error.message,
-            /KNOWLEDGE_DIR has a malformed repair file ".*sem-titulo\.md": missing a "# Title" line/,
+            /KNOWLEDGE_DIR tem o arquivo de reparo ".*sem-titulo\.md" malformado: falta a linha de título \("# Título"\)/,
           );
           return true;
         });
@@ -395,7 +446,10 @@ describe('HTTP API with a language model', () => {
     it('stops start-up with a message naming KNOWLEDGE_DIR when the folder is missing', async () => {
       await assert.rejects(api({ KNOWLEDGE_DIR: join(dir, 'missing') }), (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        assert.match(error.message, /KNOWLEDGE_DIR must be a readable folder .*missing.*ENOENT/);
+        assert.match(
+          error.message,
+          /KNOWLEDGE_DIR deve ser uma pasta legível com arquivos de reparo \*\.md \(recebido ".*missing": arquivo ou pasta inexistente\)/,
+        );
         return true;
       });
     });

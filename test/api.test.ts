@@ -6,10 +6,13 @@ import type { Responder } from '../src/agent/types.js';
 import { createApi } from '../src/api/create-api.js';
 import { encodeSession } from '../src/sessions/codec.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
+import { errors } from '../src/texts/api.js';
+import { type ChatClient, injectClient } from './support/chat.js';
 import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
-import { testApi } from './support/test-api.js';
+import { TEST_ADMIN_KEY, testApi } from './support/test-api.js';
 
-const ADMIN_KEY = 'a-long-admin-key-for-tests';
+const ADMIN_KEY = TEST_ADMIN_KEY;
+const asAdmin = { authorization: `Bearer ${ADMIN_KEY}` };
 
 const api = testApi;
 
@@ -33,8 +36,18 @@ async function send(app: FastifyInstance, options: InjectOptions) {
   };
 }
 
+/** One client per app under test: it keeps the sessions' tokens. */
+const clients = new WeakMap<FastifyInstance, ChatClient>();
+const clientOf = (app: FastifyInstance) => {
+  let client = clients.get(app);
+  if (!client) {
+    client = injectClient(app);
+    clients.set(app, client);
+  }
+  return client;
+};
 const chat = (app: FastifyInstance, payload: unknown, extra: Partial<InjectOptions> = {}) =>
-  send(app, { method: 'POST', url: '/api/v1/chat/message', payload: payload as object, ...extra });
+  clientOf(app).chat(payload, extra as Parameters<ChatClient['chat']>[1]);
 
 describe('HTTP API', () => {
   let app: FastifyInstance;
@@ -58,6 +71,7 @@ describe('HTTP API', () => {
         'metadata',
         'response',
         'session_id',
+        'session_token',
         'state',
         'timestamp',
       ]);
@@ -73,22 +87,31 @@ describe('HTTP API', () => {
         llm_provider: 'offline',
         fallback_used: false,
         web_search: 'not_needed',
+        relevance_score: body.metadata.relevance_score,
       });
+      assert.equal(typeof body.metadata.relevance_score, 'number');
+      assert.ok(body.metadata.relevance_score > 0 && body.metadata.relevance_score <= 1);
       assert.match(body.response, /O problema foi resolvido\?/);
       assert.ok(!Number.isNaN(Date.parse(body.timestamp)));
       const stored = JSON.parse((await store.get('shape')) ?? '{}');
       assert.equal(stored.conversation_history[0].content, 'a torneira está pingando', 'trimmed');
     });
 
-    it('uses the "default" session and the flags given', async () => {
-      const { body } = await chat(app, {
+    it('gives a request without session_id a fresh random session, never a shared one', async () => {
+      const first = await chat(app, {
         message: 'a porta está rangendo',
         use_rag: false,
         use_web_search: false,
       });
-      assert.equal(body.session_id, 'default');
-      assert.equal(body.metadata.rag_enabled, false);
-      assert.equal(body.metadata.web_search_enabled, false);
+      const second = await chat(app, { message: 'a porta está rangendo' });
+      assert.equal(first.status, 200);
+      assert.match(first.body.session_id, /^[0-9a-f-]{36}$/);
+      assert.notEqual(first.body.session_id, second.body.session_id);
+      assert.equal(await store.exists('default'), false);
+      assert.equal(first.body.metadata.rag_enabled, false);
+      assert.equal(first.body.metadata.web_search_enabled, false);
+      assert.equal(first.headers['x-session-token'], first.body.session_token);
+      assert.ok(first.body.session_token.length >= 22, 'at least 128 random bits');
     });
 
     it('walks a problem to the professional: problem, não, não, não', async () => {
@@ -118,15 +141,15 @@ describe('HTTP API', () => {
 
     it('resets a session to a new problem, and answers 404 for an unknown one', async () => {
       await chat(app, { message: 'a pia está entupida', session_id: 'to-reset' });
-      const reset = await send(app, { method: 'DELETE', url: '/api/v1/chat/reset/to-reset' });
+      const reset = await clientOf(app).reset('to-reset');
       assert.equal(reset.status, 200);
       assert.equal(typeof reset.body.message, 'string');
       const next = await chat(app, { message: 'a geladeira não gela', session_id: 'to-reset' });
       assert.equal(next.body.metadata.current_attempt, 1);
       assert.match(next.body.response, /Geladeira/);
-      const missing = await send(app, { method: 'DELETE', url: '/api/v1/chat/reset/never-seen' });
+      const missing = await clientOf(app).reset('never-seen');
       assert.equal(missing.status, 404);
-      assert.match(missing.body.detail, /never-seen/);
+      assert.match(missing.body.detail, /Sessão "never-seen" não encontrada/);
       assert.equal(await store.exists('never-seen'), false);
     });
   });
@@ -139,9 +162,11 @@ describe('HTTP API', () => {
     ) => {
       const before = store.size;
       const { status, body } = await chat(app, payload, extra);
-      assert.equal(status, 400, JSON.stringify(body));
-      const fields = body.detail.details.map((d: { field: string }) => d.field);
-      assert.ok(fields.includes(field), `${JSON.stringify(body.detail)} names ${field}`);
+      assert.equal(status, 422, JSON.stringify(body));
+      assert.equal(body.error, 'Dados inválidos');
+      assert.equal(typeof body.detail, 'string');
+      const fields = body.errors.map((d: { field: string }) => d.field);
+      assert.ok(fields.includes(field), `${JSON.stringify(body.errors)} names ${field}`);
       assert.equal(store.size, before, 'nothing written');
     };
 
@@ -171,7 +196,7 @@ describe('HTTP API', () => {
         const { status } = await chat(app, payload, {
           headers: { 'content-type': 'application/json' },
         });
-        assert.equal(status, 400, payload);
+        assert.equal(status, 422, payload);
       }
     });
 
@@ -187,8 +212,9 @@ describe('HTTP API', () => {
       const { status, body } = await chat(app, '{"message": "oi",', {
         headers: { 'content-type': 'application/json' },
       });
-      assert.equal(status, 400);
-      assert.match(body.detail, /Malformed JSON/);
+      assert.equal(status, 422);
+      assert.match(body.detail, /não é um JSON válido/);
+      assert.equal(body.errors[0].type, 'json_invalid');
     });
 
     it('refuses a body over 64 KiB, including 10 MB', async () => {
@@ -209,8 +235,8 @@ describe('HTTP API', () => {
         `/api/v1/chat/reset/${'a'.repeat(129)}`,
       ]) {
         const { status, body } = await send(app, { method: 'DELETE', url });
-        assert.equal(status, 400, url);
-        assert.equal(body.detail.details[0].field, 'session_id');
+        assert.equal(status, 422, url);
+        assert.equal(body.errors[0].field, 'session_id');
       }
     });
 
@@ -228,7 +254,7 @@ describe('HTTP API', () => {
       assert.ok(huge.text.length < 200, 'the path is not echoed');
       const malformed = await send(app, { method: 'DELETE', url: '/api/v1/chat/reset/%zz' });
       assert.equal(malformed.status, 400);
-      assert.equal(malformed.body.detail, 'Malformed URL.');
+      assert.equal(malformed.body.detail, errors.malformedUrl);
     });
 
     it('answers an unknown route with 404 in the same shape', async () => {
@@ -317,29 +343,34 @@ describe('HTTP API', () => {
   });
 
   describe('admin routes', () => {
-    it('answer loopback clients when no ADMIN_API_KEY is set, and nobody else', async () => {
+    it('answer only the admin key: no client address grants them, loopback included', async () => {
       await chat(app, { message: 'a torneira está pingando', session_id: 'listed' });
-      const local = await send(app, { url: '/api/v1/chat/sessions' });
-      assert.equal(local.status, 200);
-      assert.ok(local.body.sessions.some((s: { session_id: string }) => s.session_id === 'listed'));
-      assert.equal(local.body.total, local.body.sessions.length);
-      for (const url of ['/api/v1/chat/sessions', '/api/v1/sessions/listed']) {
-        const remote = await send(app, { url, remoteAddress: '203.0.113.9' });
-        assert.equal(remote.status, 403, url);
-        assert.doesNotMatch(remote.text, /listed"/);
+      for (const remoteAddress of ['127.0.0.1', '::1', '203.0.113.9']) {
+        for (const url of ['/api/v1/chat/sessions', '/api/v1/sessions/listed']) {
+          const refused = await send(app, { url, remoteAddress });
+          assert.equal(refused.status, 401, `${url} from ${remoteAddress}`);
+          assert.doesNotMatch(refused.text, /listed"/);
+        }
+        const deleted = await send(app, {
+          method: 'DELETE',
+          url: '/api/v1/sessions/listed',
+          remoteAddress,
+        });
+        assert.equal(deleted.status, 401);
       }
-      const remoteDelete = await send(app, {
-        method: 'DELETE',
-        url: '/api/v1/sessions/listed',
-        remoteAddress: '203.0.113.9',
-      });
-      assert.equal(remoteDelete.status, 403);
       assert.equal(await store.exists('listed'), true);
+      const keyed = await send(app, { url: '/api/v1/chat/sessions', headers: asAdmin });
+      assert.equal(keyed.status, 200);
+      assert.ok(keyed.body.sessions.some((s: { session_id: string }) => s.session_id === 'listed'));
+      assert.equal(keyed.body.total, keyed.body.sessions.length);
     });
 
     it('export every session as JSON lines, for import', async () => {
       await chat(app, { message: 'a torneira está pingando', session_id: 'exported' });
-      const { status, headers, text } = await send(app, { url: '/api/v1/export/sessions' });
+      const { status, headers, text } = await send(app, {
+        url: '/api/v1/export/sessions',
+        headers: asAdmin,
+      });
       assert.equal(status, 200);
       assert.match(String(headers['content-type']), /application\/x-ndjson/);
       const lines = text
@@ -349,36 +380,33 @@ describe('HTTP API', () => {
       const mine = lines.find((line) => line.session_id === 'exported');
       assert.equal(mine.ttl, 3600);
       assert.equal(mine.session.conversation_history.length, 2);
-      assert.equal(
-        (await send(app, { url: '/api/v1/export/sessions', remoteAddress: '203.0.113.9' })).status,
-        403,
-      );
+      assert.match(mine.session.token_sha256, /^[0-9a-f]{64}$/, 'the hash, never the token');
+      assert.ok(!text.includes(clientOf(app).tokens.get('exported') ?? '?'));
+      assert.equal((await send(app, { url: '/api/v1/export/sessions' })).status, 401);
     });
 
-    it('turn a remote client away before looking at its parameters', async () => {
+    it('turn a client without the key away before looking at its parameters', async () => {
       for (const url of ['/api/v1/chat/sessions?limit=abc', '/api/v1/sessions/a%20b']) {
-        const { status } = await send(app, { url, remoteAddress: '203.0.113.9' });
-        assert.equal(status, 403, url);
+        const { status } = await send(app, { url });
+        assert.equal(status, 401, url);
       }
     });
 
     it('show a whole session with its TTL, and delete it', async () => {
       await chat(app, { message: 'a torneira está pingando', session_id: 'whole' });
-      const { status, body } = await send(app, { url: '/api/v1/sessions/whole' });
+      const { status, body } = await send(app, { url: '/api/v1/sessions/whole', headers: asAdmin });
       assert.equal(status, 200);
       assert.equal(body.session_id, 'whole');
       assert.equal(body.conversation_history.length, 2);
       assert.equal(body.ttl, 3600);
       assert.equal(body.version, 1, 'the first turn creates the session');
+      const remove = { method: 'DELETE' as const, url: '/api/v1/sessions/whole', headers: asAdmin };
+      assert.equal((await send(app, remove)).status, 204);
+      assert.equal((await send(app, remove)).status, 404);
       assert.equal(
-        (await send(app, { method: 'DELETE', url: '/api/v1/sessions/whole' })).status,
-        204,
-      );
-      assert.equal(
-        (await send(app, { method: 'DELETE', url: '/api/v1/sessions/whole' })).status,
+        (await send(app, { url: '/api/v1/sessions/whole', headers: asAdmin })).status,
         404,
       );
-      assert.equal((await send(app, { url: '/api/v1/sessions/whole' })).status, 404);
     });
   });
 });
@@ -430,7 +458,7 @@ describe('HTTP API limits and faults', () => {
       statuses.push((await chat(app, { message: 'a torneira está pingando' })).status);
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     const limited = await chat(app, { message: 'a torneira está pingando' });
-    assert.match(limited.body.detail, /at most 3 per minute/);
+    assert.match(limited.body.detail, /no máximo 3 por minuto\. Tente de novo em \d+ segundos?\./);
     assert.ok(limited.headers['retry-after']);
     const other = await chat(
       app,
@@ -455,7 +483,7 @@ describe('HTTP API limits and faults', () => {
     const { app, logs } = await api({}, flaky);
     const failed = await chat(app, { message: 'a torneira está pingando', session_id: 'boom' });
     assert.equal(failed.status, 500);
-    assert.deepEqual(failed.body, { detail: 'Internal server error' });
+    assert.deepEqual(failed.body, { detail: errors.internal });
     assert.ok(logs.records().some((r) => r.event_type === 'request_failed' && r.level === 'ERROR'));
     explode = false;
     const next = await chat(app, { message: 'a torneira está pingando', session_id: 'boom' });
@@ -473,12 +501,9 @@ describe('HTTP API limits and faults', () => {
     const before = await store.get('big');
     const big = await chat(app, { message: `não ${'muito '.repeat(600)}`, session_id: 'big' });
     assert.equal(big.status, 413);
-    assert.match(big.body.detail, /SESSION_MAX_BYTES/);
+    assert.equal(big.body.detail, errors.sessionTooLarge);
     assert.equal(await store.get('big'), before);
-    assert.equal(
-      (await send(app, { method: 'DELETE', url: '/api/v1/chat/reset/big' })).status,
-      200,
-    );
+    assert.equal((await clientOf(app).reset('big')).status, 200);
     const fresh = await chat(app, {
       message: `a torneira está pingando ${'muito '.repeat(600)}`,
       session_id: 'new-big',
@@ -506,21 +531,8 @@ describe('HTTP API limits and faults', () => {
       session_id: 'busy',
     });
     assert.equal(status, 409);
-    assert.match(body.detail, /busy/);
+    assert.equal(body.detail, errors.sessionConflict);
     await app.close();
-  });
-
-  it('takes the client address from X-Forwarded-For only with TRUST_PROXY', async () => {
-    const forwarded = {
-      url: '/api/v1/chat/sessions',
-      headers: { 'x-forwarded-for': '203.0.113.5' },
-    };
-    const { app: direct } = await api();
-    assert.equal((await send(direct, forwarded)).status, 200, 'the proxy itself is on loopback');
-    await direct.close();
-    const { app: proxied } = await api({ TRUST_PROXY: 'true' });
-    assert.equal((await send(proxied, forwarded)).status, 403, 'the real client is not');
-    await proxied.close();
   });
 
   it('says degraded when Redis was asked for but sessions live in memory', async () => {
@@ -566,7 +578,9 @@ describe('an export that fails part-way', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const { port } = app.server.address() as AddressInfo;
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/export/sessions`);
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/export/sessions`, {
+        headers: asAdmin,
+      });
       assert.equal(response.status, 200); // sent with the first lines
       await assert.rejects(response.text(), /terminated/);
       assert.equal(pages, 2);

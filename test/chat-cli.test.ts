@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,14 +53,17 @@ describe('cql-agent chat', () => {
   it('refuses a hostile session id with one clear line', async () => {
     const run = await chat(['--session', '../etc'], []);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^cql-agent: Invalid session id "..\/etc"/);
+    assert.match(run.stderr, /^cql-agent: id de sessão inválido "..\/etc"/);
     assert.equal(run.stderr.trim().split('\n').length, 1);
   });
 
   it('refuses a bad configuration with one clear line naming the variable', async () => {
     const run = await chat([], [], { SESSION_TTL: 'abc' });
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /SESSION_TTL must be a whole number .*received "abc"/);
+    assert.match(
+      run.stderr,
+      /^cql-agent: configuração inválida: SESSION_TTL deve ser um número inteiro de 1 a 31536000 \(recebido "abc"\)$/m,
+    );
   });
 });
 
@@ -81,9 +84,17 @@ describe('cql-agent serve', () => {
 
 describe('cql-agent chat on Redis', redisTestOptions(), () => {
   const redis = useRedisServer();
+  /** A busy machine must not look like a Redis that stopped answering. */
+  const COMMAND_TIMEOUT = { REDIS_COMMAND_TIMEOUT_MS: '5000' };
 
-  it('continues the conversation in a second run with the same session id', async () => {
-    const env = { USE_REDIS: 'true', REDIS_URL: redis.server.url() };
+  it('continues the conversation in a second run with the same session id, holding its token', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'cql-chat-state-'));
+    const env = {
+      USE_REDIS: 'true',
+      REDIS_URL: redis.server.url(),
+      ...COMMAND_TIMEOUT,
+      ADMIN_API_KEY_FILE: join(state, 'admin-api-key'),
+    };
     const first = await chat(['--session', 'cli-redis'], ['o chuveiro não esquenta', 'sair'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /armazenamento redis/);
@@ -97,5 +108,39 @@ describe('cql-agent chat on Redis', redisTestOptions(), () => {
     const stored = JSON.parse((await redis.raw.get('cql:session:cli-redis')) ?? '{}');
     assert.equal(stored.current_attempt, 2);
     assert.equal(stored.conversation_history.length, 4);
+
+    const tokensFile = join(state, 'chat-tokens.json');
+    assert.equal((await stat(tokensFile)).mode & 0o777, 0o600);
+    const token = JSON.parse(await readFile(tokensFile, 'utf8'))['cli-redis'];
+    assert.equal(typeof token, 'string');
+    assert.ok(!(await redis.raw.get('cql:session:cli-redis'))?.includes(token), 'only its hash');
+
+    // Another terminal, without the token: refused, and the conversation is untouched.
+    const strangerEnv = { ...env, ADMIN_API_KEY_FILE: join(state, 'other', 'admin-api-key') };
+    const stranger = await chat(['--session', 'cli-redis'], ['sim', 'sair'], strangerEnv);
+    assert.equal(stranger.code, 0, stranger.stderr);
+    assert.match(stranger.stdout, /não tem o seu token: passe-o com --token/);
+    assert.doesNotMatch(stranger.stdout, /Continuando a conversa/);
+    const after = JSON.parse((await redis.raw.get('cql:session:cli-redis')) ?? '{}');
+    assert.equal(after.conversation_history.length, 4);
+    const given = await chat(
+      ['--session', 'cli-redis', '--token', token],
+      ['sim', 'sair'],
+      strangerEnv,
+    );
+    assert.match(given.stdout, /Que ótimo que o problema foi resolvido/);
+    await rm(state, { recursive: true, force: true });
+  });
+
+  it('starts a new session under a random id without --session, and says how to continue it', async () => {
+    const env = { USE_REDIS: 'true', REDIS_URL: redis.server.url(), ...COMMAND_TIMEOUT };
+    const run = await chat([], ['a pia está entupida', 'sair'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const id = /Sessão "([0-9a-f-]{36})" criada: continue esta conversa depois com --session/.exec(
+      run.stdout,
+    )?.[1];
+    assert.ok(id, run.stdout);
+    assert.ok(await redis.raw.exists(`cql:session:${id}`));
+    assert.equal(await redis.raw.exists('cql:session:default'), 0, 'never a shared default');
   });
 });

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SessionManager } from '../src/sessions/manager.js';
+import type { AgentState } from '../src/agent/types.js';
+import { encodeSession } from '../src/sessions/codec.js';
+import { ERRORS, IMPORT_PROBLEMS, REPORTS } from '../src/texts/cli.js';
 import { startApiProcess } from './support/api-process.js';
-import { testConfig, testResponder } from './support/fixtures.js';
+import { openManager, testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
 import { freePort, redisTestOptions, startRedisServer } from './support/redis-server.js';
 import { type Run, runNode } from './support/run-process.js';
@@ -46,7 +48,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     });
 
   async function seed(ids: string[], ttl = '3600'): Promise<void> {
-    const manager = await SessionManager.create({
+    const manager = await openManager({
       config: testConfig({ USE_REDIS: 'true', REDIS_URL: redis.server.url(), SESSION_TTL: ttl }),
       responder: await testResponder(),
     });
@@ -99,9 +101,10 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     await seed(['alpha', 'beta', 'gamma']);
     const table = await run(['sessions', 'list']);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^SESSION\s+STATE\s+ATTEMPT\s+TTL$/m);
+    assert.match(table.stdout, new RegExp(`^${REPORTS.listHeader.join('\\s+')}$`, 'm'));
+    assert.match(table.stdout, /^SESSÃO\s+ESTADO\s+TENTATIVA\s+TTL$/m);
     assert.match(table.stdout, /^alpha\s+waiting_feedback\s+1\s+3\d{3}s$/m);
-    assert.match(table.stdout, /3 session\(s\)/);
+    assert.equal(table.stdout.trim().split('\n').at(-1), '3 sessões');
     const json = await run(['sessions', 'list', '--json', '--limit', '2']);
     const lines = json.stdout
       .trim()
@@ -121,28 +124,127 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     assert.equal(session.conversation_history.length, 2);
     const ttl = await run(['sessions', 'ttl', 'delta']);
     assert.ok(Number(ttl.stdout) > 3500, ttl.stdout);
-    assert.equal((await run(['sessions', 'delete', 'delta'])).stdout.trim(), 'deleted delta');
+    assert.equal(
+      (await run(['sessions', 'delete', 'delta'])).stdout.trim(),
+      'sessão delta apagada',
+    );
     for (const command of ['show', 'ttl', 'delete']) {
       const missing = await run(['sessions', command, 'delta']);
       assert.equal(missing.code, 1, command);
-      assert.equal(missing.stderr.trim(), 'cql-agent: session "delta" not found');
+      assert.equal(missing.stderr.trim(), 'cql-agent: sessão "delta" não encontrada');
     }
   });
 
   it('reports stats with states and Redis INFO figures', async () => {
     const stats = await run(['sessions', 'stats']);
     assert.equal(stats.code, 0, stats.stderr);
+    const labels = REPORTS.stats;
+    assert.match(stats.stdout, /^backend {11}redis$/m);
+    assert.match(stats.stdout, /^memória usada {5}\d+\.\d MiB$/m);
     for (const label of [
-      'backend           redis',
-      'sessions',
+      labels.sessions,
       'waiting_feedback',
-      'used memory',
-      'maxmemory',
-      'evicted keys',
-      'hit ratio',
+      labels.maxmemory,
+      labels.evictedKeys,
+      labels.hitRatio,
     ]) {
-      assert.ok(stats.stdout.includes(label), label);
+      assert.match(stats.stdout, new RegExp(`^\\s*${label} +\\S`, 'm'), label);
     }
+  });
+
+  /** Writes sessions as the codec stores them, in pipelined SETs (many at once, fast). */
+  async function seedStored(states: Record<string, AgentState>): Promise<void> {
+    const at = '2026-03-01T10:00:00.000Z';
+    const pipeline = redis.raw.multi();
+    for (const [id, state] of Object.entries(states)) {
+      const { json } = encodeSession(
+        id,
+        {
+          schema_version: 1,
+          version: 1,
+          state,
+          current_attempt: state === 'new_problem' ? 0 : 1,
+          max_attempts: 3,
+          use_rag: true,
+          use_web_search: true,
+          created_at: at,
+          updated_at: at,
+          problem: 'a torneira pinga',
+          conversation_history: [{ role: 'user', content: 'a torneira pinga', at }],
+        },
+        { maxHistoryMessages: 100, maxBytes: 262144 },
+      );
+      pipeline.set(`cql:session:${id}`, json, { expiration: { type: 'EX', value: 3600 } });
+    }
+    await pipeline.execAsPipeline();
+  }
+
+  it('lists page after page past the first thousand, each session once, up to --limit', async () => {
+    await run(['sessions', 'purge', '--yes']);
+    const ids = Array.from({ length: 2500 }, (_, i) => `many-${i}`);
+    await seedStored(Object.fromEntries(ids.map((id) => [id, 'waiting_feedback' as const])));
+    const all = await run(['sessions', 'list', '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    const listed = all.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { session_id: string }).session_id);
+    assert.equal(listed.length, 2500);
+    assert.deepEqual([...new Set(listed)].sort(), [...ids].sort());
+    const limited = await run(['sessions', 'list', '--limit', '1200']);
+    assert.equal(limited.code, 0, limited.stderr);
+    const lines = limited.stdout.trim().split('\n');
+    assert.equal(lines.at(-1), '1200 sessões');
+    assert.equal(
+      lines.filter((line) => /^many-\d+ +waiting_feedback +1 +\d+s$/.test(line)).length,
+      1200,
+    );
+    await run(['sessions', 'purge', '--yes']);
+  });
+
+  it('counts sessions by state from their heads, leaving unreadable values out', async () => {
+    await run(['sessions', 'purge', '--yes']);
+    await seedStored({
+      w1: 'waiting_feedback',
+      w2: 'waiting_feedback',
+      w3: 'waiting_feedback',
+      r1: 'resolved',
+      r2: 'resolved',
+    });
+    // Written by another tool, in another key order: read whole, and counted.
+    const at = '2026-03-01T10:00:00.000Z';
+    await redis.raw.set(
+      'cql:session:reordered',
+      JSON.stringify({
+        conversation_history: [],
+        problem: null,
+        schema_version: 1,
+        version: 4,
+        state: 'max_attempts',
+        current_attempt: 3,
+        max_attempts: 3,
+        use_rag: true,
+        use_web_search: true,
+        created_at: at,
+        updated_at: at,
+      }),
+    );
+    // Unreadable: left out.
+    await seedStored({ broken: 'resolved' });
+    const broken = (await redis.raw.get('cql:session:broken')) ?? '';
+    await redis.raw.set(
+      'cql:session:broken',
+      broken.replace(/"created_at":"[^"]*"/, '"created_at":"ontem"'),
+    );
+    await redis.raw.set('cql:session:garbage', 'not json');
+    await redis.raw.hSet('cql:session:hash', 'field', 'value');
+    const stats = await run(['sessions', 'stats']);
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.match(stats.stdout, /^sessões +6$/m);
+    assert.match(stats.stdout, /^ {2}waiting_feedback +3$/m);
+    assert.match(stats.stdout, /^ {2}resolved +2$/m);
+    assert.match(stats.stdout, /^ {2}max_attempts +1$/m);
+    await run(['sessions', 'purge', '--yes']);
   });
 
   it('restores every session with its TTL after export, purge and import, and never sends KEYS', async () => {
@@ -152,7 +254,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     const file = join(cwd, 'backup.jsonl');
     const exported = await run(['sessions', 'export', '--out', file]);
     assert.equal(exported.code, 0, exported.stderr);
-    assert.match(exported.stderr, /exported 4 session\(s\)/);
+    assert.equal(exported.stderr.trim(), '4 sessões exportadas');
     const before = new Map<string, number>();
     for await (const keys of redis.raw.scanIterator({ MATCH: 'cql:session:*' })) {
       for (const key of keys) before.set(key, await redis.raw.ttl(key));
@@ -161,15 +263,19 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     const measured = Date.now();
 
     const dry = await run(['sessions', 'purge']);
-    assert.match(dry.stdout, /would delete 4 key\(s\)/);
+    assert.match(dry.stdout, /^4 chaves seriam apagadas sob "cql:session:"/);
+    assert.match(dry.stdout, new RegExp(REPORTS.nothingPurged));
     assert.equal(await redis.raw.exists('cql:session:one'), 1, 'nothing deleted without --yes');
     await redis.raw.set('other-app:key', 'kept');
-    assert.match((await run(['sessions', 'purge', '--yes'])).stdout, /deleted 4 key\(s\)/);
+    assert.equal(
+      (await run(['sessions', 'purge', '--yes'])).stdout.trim(),
+      '4 chaves apagadas sob "cql:session:"',
+    );
     assert.equal(await redis.raw.get('other-app:key'), 'kept', 'only keys under the prefix');
 
     const imported = await run(['sessions', 'import', file]);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.match(imported.stderr, /imported 4, skipped 0 /);
+    assert.match(imported.stderr, /^importadas: 4; ignoradas: 0 /);
     // The expiry time is kept: the TTL left is the one exported, less the time gone by since.
     const elapsed = Math.round((Date.now() - measured) / 1000);
     for (const [key, ttl] of before) {
@@ -180,7 +286,11 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
       );
     }
     const again = await run(['sessions', 'import', file]);
-    assert.match(again.stderr, /imported 0, skipped 4 /, 'never over the same or a newer version');
+    assert.match(
+      again.stderr,
+      /^importadas: 0; ignoradas: 4 /,
+      'never over the same or a newer version',
+    );
     await redis.raw.del('other-app:key');
   });
 
@@ -193,7 +303,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     await seed(['kept']); // a new conversation under the same id, version 1 again
     const newer = await redis.raw.get('cql:session:kept');
     const result = await run(['sessions', 'import', file]);
-    assert.match(result.stderr, /imported 0, skipped 1 /);
+    assert.match(result.stderr, /^importadas: 0; ignoradas: 1 /);
     assert.equal(await redis.raw.get('cql:session:kept'), newer);
   });
 
@@ -205,7 +315,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
       await readFile(join(cwd, 'backup.jsonl'), 'utf8'),
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /imported 4,/);
+    assert.match(result.stderr, /^importadas: 4;/);
   });
 
   it('imports the good lines of a file with bad ones, naming each bad line', async () => {
@@ -218,9 +328,10 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     await run(['sessions', 'purge', '--yes']);
     const result = await run(['sessions', 'import', file]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /imported 1, skipped 0 .*, expired 0, failed 3/);
-    assert.match(result.stderr, /line 2: not valid JSON/);
-    assert.match(result.stderr, /line 4: session_id missing or invalid/);
+    assert.match(result.stderr, /^importadas: 1; ignoradas: 0 .*; expiradas: 0; com falha: 3$/m);
+    assert.ok(result.stderr.includes(`  linha 2: ${IMPORT_PROBLEMS.notJson}\n`), result.stderr);
+    assert.ok(result.stderr.includes(`  linha 4: ${IMPORT_PROBLEMS.badSessionId}\n`));
+    assert.match(result.stderr, /^cql-agent: 3 linhas não puderam ser importadas$/m);
   });
 
   it('shows no progress bar when its output is not a terminal', async () => {
@@ -232,7 +343,8 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
       pipeline.set(`cql:session:bulk-${i}`, value, { expiration: { type: 'EX', value: 600 } });
     await pipeline.exec();
     const exported = await run(['sessions', 'export', '--out', join(cwd, 'bulk.jsonl')]);
-    assert.equal(exported.stderr.trim(), 'exported 1100 session(s)');
+    assert.equal(exported.stderr.trim(), REPORTS.exported(1100, []));
+    assert.equal(exported.stderr.trim(), '1100 sessões exportadas');
   });
 
   it('shows a progress bar on a terminal for more than 1,000 sessions', async () => {
@@ -247,43 +359,59 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     };
     const file = join(cwd, 'bulk-terminal.jsonl');
     const exported = await onTerminal(['sessions', 'export', '--out', file]);
-    assert.match(exported, /1100\/1100 sessions/);
-    assert.match(exported, /exported 1100 session\(s\)/);
+    assert.match(exported, /1100\/1100 sessões/);
+    assert.match(exported, /1100 sessões exportadas/);
     await run(['sessions', 'purge', '--yes']);
     const imported = await onTerminal(['sessions', 'import', file]);
-    assert.match(imported, /1100\/1100 sessions/);
-    assert.match(imported, /imported 1100, skipped 0/);
+    assert.match(imported, /1100\/1100 sessões/);
+    assert.match(imported, /importadas: 1100; ignoradas: 0/);
     // At 1,000 sessions or fewer, no bar.
     const pipeline = redis.raw.multi();
     for (let i = 0; i < 100; i++) pipeline.unlink(`cql:session:bulk-${i}`);
     await pipeline.exec();
     const fewer = await onTerminal(['sessions', 'export', '--out', join(cwd, 'fewer.jsonl')]);
-    assert.match(fewer, /exported 1000 session\(s\)/);
-    assert.doesNotMatch(fewer, /\/1000 sessions/);
+    assert.match(fewer, /1000 sessões exportadas/);
+    assert.doesNotMatch(fewer, /\/1000 sessões/);
   });
 
   it('moves a memory deployment to Redis without losing sessions: snapshot at shutdown, import', async () => {
     const snapshot = join(cwd, 'memory.jsonl');
     const env = { USE_REDIS: 'false', MEMORY_SNAPSHOT_PATH: snapshot };
-    const post = (base: string, message: string) =>
+    interface Reply {
+      session_token?: string;
+      metadata: { current_attempt: number };
+    }
+    // The session's token, from the answer that created it, opens it on every later request.
+    const post = (base: string, message: string, token?: string) =>
       fetch(`${base}/api/v1/chat/message`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(token !== undefined && { 'x-session-token': token }),
+        },
         body: JSON.stringify({ message, session_id: 'migrating' }),
-      }).then((response) => response.json() as Promise<{ metadata: { current_attempt: number } }>);
+      }).then((response) => response.json() as Promise<Reply>);
     const first = await startApiProcess(env);
-    await post(first.base, 'o chuveiro não esquenta');
-    assert.equal(await first.stop('SIGTERM'), 0);
+    let token: string | undefined;
+    try {
+      token = (await post(first.base, 'o chuveiro não esquenta')).session_token;
+    } finally {
+      assert.equal(await first.stop('SIGTERM'), 0);
+    }
+    assert.ok(token, 'the first answer gives the session token');
     const second = await startApiProcess(env);
-    assert.equal(
-      (await post(second.base, 'não')).metadata.current_attempt,
-      2,
-      'memory survived the restart',
-    );
-    assert.equal(await second.stop('SIGTERM'), 0);
+    try {
+      assert.equal(
+        (await post(second.base, 'não', token)).metadata?.current_attempt,
+        2,
+        'memory survived the restart',
+      );
+    } finally {
+      assert.equal(await second.stop('SIGTERM'), 0);
+    }
     await run(['sessions', 'purge', '--yes']);
     const imported = await run(['sessions', 'import', snapshot]);
-    assert.match(imported.stderr, /imported 1,/);
+    assert.match(imported.stderr, /^importadas: 1;/);
     const moved = JSON.parse((await redis.raw.get('cql:session:migrating')) ?? '{}');
     assert.equal(moved.current_attempt, 2);
     assert.equal(moved.conversation_history.length, 4);
@@ -291,24 +419,32 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
 
   it('fails with one line and exit 2 for a bad id, a missing file, no Redis, or USE_REDIS=false', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
-      [['sessions', 'show', '../x'], {}, /Invalid session id "..\/x"/],
+      [['sessions', 'show', '../x'], {}, /^cql-agent: id de sessão inválido "..\/x"/],
       [
         ['sessions', 'import', '/no/such/file.jsonl'],
         {},
-        /cannot read \/no\/such\/file.jsonl: no such file/,
+        /^cql-agent: não foi possível ler "\/no\/such\/file.jsonl": arquivo ou pasta inexistente\n$/,
       ],
       [
         ['sessions', 'list'],
         { REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` },
-        /cannot reach Redis at .*ECONNREFUSED/,
+        /^cql-agent: não foi possível conectar ao Redis em .*ECONNREFUSED/,
       ],
       [
         ['sessions', 'list'],
         { REDIS_URL: 'redis://:wrong@127.0.0.1:1/0' },
-        /cannot reach Redis at redis:\/\/:\*\*\*@/,
+        /^cql-agent: não foi possível conectar ao Redis em redis:\/\/:\*\*\*@/,
       ],
-      [['sessions', 'list'], { USE_REDIS: 'false' }, /set USE_REDIS=true/],
-      [['sessions', 'list'], { SESSION_TTL: 'abc' }, /SESSION_TTL must be a whole number/],
+      [
+        ['sessions', 'list'],
+        { USE_REDIS: 'false' },
+        new RegExp(`^cql-agent: ${ERRORS.redisRequired.slice(0, 40)}`),
+      ],
+      [
+        ['sessions', 'list'],
+        { SESSION_TTL: 'abc' },
+        /^cql-agent: configuração inválida: SESSION_TTL /,
+      ],
     ];
     for (const [args, env, pattern] of cases) {
       const result = await run(args, env);
@@ -327,7 +463,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
       assert.equal(result.code, 2);
       assert.match(
         result.stderr,
-        /^cql-agent: cannot reach Redis at redis:\/\/:\*\*\*@127.0.0.1:\d+\/0: .*WRONGPASS/,
+        /^cql-agent: não foi possível conectar ao Redis em redis:\/\/:\*\*\*@127.0.0.1:\d+\/0: .*WRONGPASS/,
       );
       assert.doesNotMatch(result.stderr, /wrong-secret/);
     } finally {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { SessionCipher } from '../src/sessions/cipher.js';
 import {
   decodeHead,
   decodeSession,
@@ -11,6 +14,8 @@ import { SessionCorruptError, SessionTooLargeError } from '../src/sessions/error
 
 const limits = { maxHistoryMessages: 100, maxBytes: 262144 };
 const at = '2025-10-26T10:30:00.000Z';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
@@ -23,6 +28,9 @@ function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
     use_web_search: false,
     created_at: at,
     updated_at: at,
+    reset_at: null,
+    token_sha256: null,
+    topic: null,
     problem: 'a torneira está pingando',
     conversation_history: [
       { role: 'user', content: 'a torneira está pingando', at },
@@ -47,8 +55,121 @@ function corrupt(raw: string, pattern: RegExp) {
 describe('codec', () => {
   it('round-trips a session as plain JSON', () => {
     const { json } = encodeSession('s', record(), limits);
-    assert.deepEqual(JSON.parse(json), record());
-    assert.deepEqual(decodeSession('s', json), record());
+    const { write_id: written, ...stored } = JSON.parse(json);
+    assert.deepEqual(stored, record());
+    assert.match(written, UUID);
+    assert.deepEqual(decodeSession('s', json), record(), 'the write id is not part of the record');
+  });
+
+  it('writes a fresh write id, before created_at, at every encoding', () => {
+    const first = encodeSession('s', record(), limits).json;
+    const second = encodeSession('s', record(), limits).json;
+    const written =
+      /^\{"schema_version":1,"version":7,"state":"waiting_feedback","current_attempt":2,"max_attempts":3,"use_rag":true,"use_web_search":false,"write_id":"([0-9a-f-]{36})","created_at":"/;
+    assert.notEqual(written.exec(first)?.[1], undefined, first);
+    assert.notEqual(written.exec(first)?.[1], written.exec(second)?.[1]);
+    assert.equal(first.replace(UUID_IN_TEXT, ''), second.replace(UUID_IN_TEXT, ''));
+  });
+
+  it('reads values written before write ids existed, whole and by their head', () => {
+    const old = JSON.stringify(record());
+    assert.deepEqual(decodeSession('s', old), record());
+    const { problem: _problem, conversation_history: _history, ...headFields } = record();
+    assert.deepEqual(decodeHead('s', old), headFields);
+  });
+
+  it('writes a conversation read back, with messages added, as serializing it whole would', () => {
+    const read = decodeSession('s', encodeSession('s', record(), limits).json);
+    const added = [
+      ...read.conversation_history,
+      { role: 'user' as const, content: 'não "funcionou"\n', at },
+      { role: 'assistant' as const, content: 'Tente o registro 🚰', at },
+    ];
+    const next = record({ version: 8, conversation_history: added });
+    const { json } = encodeSession('s', next, limits);
+    const { write_id: _written, ...stored } = JSON.parse(json);
+    assert.deepEqual(stored, next);
+    assert.ok(json.endsWith(`,"conversation_history":${JSON.stringify(added)}}`), json);
+    // Saved again unchanged, and after a save: the same text.
+    assert.deepEqual(decodeSession('s', encodeSession('s', next, limits).json), next);
+    assert.deepEqual(decodeSession('s', encodeSession('s', next, limits).json), next);
+  });
+
+  it('never writes a stored text for a conversation changed otherwise than by appending', () => {
+    const read = decodeSession('s', encodeSession('s', record(), limits).json);
+    const [first, second] = read.conversation_history;
+    assert.ok(first && second);
+    const other = { role: 'user' as const, content: 'outra coisa', at };
+    for (const history of [
+      [second], // the first one dropped
+      [second, first], // reordered
+      [other, second], // one replaced
+      [first], // the last one dropped
+      [...read.conversation_history, other].slice(1), // trimmed after an append
+    ]) {
+      const changed = record({ conversation_history: history });
+      assert.deepEqual(decodeSession('s', encodeSession('s', changed, limits).json), changed);
+    }
+    // Trimmed by the limit after an append.
+    const trimmed = encodeSession('s', record({ conversation_history: [first, second, other] }), {
+      ...limits,
+      maxHistoryMessages: 2,
+    });
+    assert.deepEqual(decodeSession('s', trimmed.json).conversation_history, [second, other]);
+  });
+
+  it('binds the write id to an encrypted conversation, read by either path and saved again', () => {
+    const keys = loadConfig({
+      env: { SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+      envFile: false,
+    }).encryptionKeys;
+    const cipher = new SessionCipher(keys);
+    const sealed = { ...limits, cipher };
+    const { json } = encodeSession('s', record(), sealed);
+    assert.match(json, /"write_id":"[0-9a-f-]{36}","created_at":/);
+    // Another layout (the sealed field first) is read by the general path, which rebuilds the
+    // head the ciphertext is bound to, write id included.
+    const { sealed: envelope, ...head } = JSON.parse(json);
+    assert.deepEqual(
+      decodeSession('s', JSON.stringify({ sealed: envelope, ...head }), cipher),
+      record(),
+    );
+    // The head is bound: another write id does not open.
+    assert.throws(
+      () => decodeSession('s', json.replace(/"write_id":"[^"]*"/, '"write_id":"other"'), cipher),
+      SessionCorruptError,
+    );
+    const read = decodeSession('s', json, cipher);
+    const added = [...read.conversation_history, { role: 'assistant' as const, content: 'ok', at }];
+    const next = record({ version: 8, conversation_history: added });
+    assert.deepEqual(decodeSession('s', encodeSession('s', next, sealed).json, cipher), next);
+  });
+
+  it('writes only the record of a value read with fields it does not know', () => {
+    const raw = JSON.stringify({
+      ...record(),
+      conversation_history: [{ role: 'user', content: 'oi', at, extra: 'x' }],
+      unknown: [1],
+    });
+    const read = decodeSession('s', raw);
+    assert.deepEqual(read.conversation_history, [{ role: 'user', content: 'oi', at }]);
+    const { json } = encodeSession('s', read, limits);
+    assert.ok(!json.includes('extra') && !json.includes('unknown'), json);
+    // A field written twice: JSON.parse keeps the later one, and so does the next save.
+    const twice = JSON.stringify(record()).replace(
+      /\}$/,
+      `,"conversation_history":[{"role":"user","content":"later","at":"${at}"}]}`,
+    );
+    const again = decodeSession('s', twice);
+    assert.deepEqual(
+      again.conversation_history.map((m) => m.content),
+      ['later'],
+    );
+    const saved = decodeSession('s', encodeSession('s', again, limits).json);
+    assert.deepEqual(
+      saved.conversation_history.map((m) => m.content),
+      ['later'],
+    );
   });
 
   it('writes the small fields first, so a listing needs only the head of each value', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { SessionCipher, sealedJson } from '../src/sessions/cipher.js';
+import { cipherFor, SessionCipher, sealedJson } from '../src/sessions/cipher.js';
 import {
   decodeHead,
   decodeSession,
@@ -14,11 +14,16 @@ import {
   type SessionRecord,
 } from '../src/sessions/codec.js';
 import { SessionCorruptError } from '../src/sessions/errors.js';
-import { SessionManager } from '../src/sessions/manager.js';
 import { openStore } from '../src/sessions/open-store.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
-import { exportSessions, importSessions } from '../src/sessions/transfer.js';
-import { captureLogs, configProblems, testConfig, testResponder } from './support/fixtures.js';
+import { importSessions } from '../src/sessions/transfer.js';
+import {
+  captureLogs,
+  configProblems,
+  openManager,
+  testConfig,
+  testResponder,
+} from './support/fixtures.js';
 
 const newKey = () => randomBytes(32).toString('base64');
 const keysOf = (...keys: string[]) =>
@@ -35,6 +40,9 @@ const record: SessionRecord = {
   use_web_search: false,
   created_at: '2026-01-01T10:00:00.000Z',
   updated_at: '2026-01-01T10:05:00.000Z',
+  reset_at: null,
+  token_sha256: null,
+  topic: null,
   problem: SECRET,
   conversation_history: [
     { role: 'user', content: SECRET, at: '2026-01-01T10:00:00.000Z' },
@@ -232,7 +240,7 @@ describe('encryption through the SessionManager', () => {
 
   async function open(env: Record<string, string>, store = new MemorySessionStore()) {
     const logs = captureLogs('info');
-    const manager = await SessionManager.create({
+    const manager = await openManager({
       config: testConfig(env),
       store,
       logger: logs.logger,
@@ -286,7 +294,7 @@ describe('encryption through the SessionManager', () => {
     try {
       const open = async (env: Record<string, string>) => {
         const config = testConfig({ MEMORY_SNAPSHOT_PATH: path, ...env });
-        return SessionManager.create({
+        return openManager({
           config,
           store: await openStore(config, captureLogs().logger),
           logger: captureLogs().logger,
@@ -313,9 +321,10 @@ describe('encryption through the SessionManager', () => {
   it('exports encrypted sessions still encrypted, and imports them with the key', async () => {
     const store = new MemorySessionStore();
     const { manager } = await open({ SESSION_ENCRYPTION_KEY: key }, store);
+    const cipher = cipherFor(testConfig({ SESSION_ENCRYPTION_KEY: key }).encryptionKeys);
     await manager.withSession('backup', (agent) => agent.chat('a torneira pinga'));
     const lines: string[] = [];
-    for await (const line of exportSessions(store, { cipher: manager.cipher })) {
+    for await (const line of manager.export()) {
       lines.push(JSON.stringify(line));
     }
     assert.equal(lines.length, 1);
@@ -328,10 +337,10 @@ describe('encryption through the SessionManager', () => {
     const withKey = await importSessions(target, iterate(lines), {
       ...limits,
       defaultTtl: 60,
-      cipher: manager.cipher,
+      cipher,
     });
     assert.equal(withKey.imported, 1);
-    const restored = decodeSession('backup', (await target.get('backup')) ?? '', manager.cipher);
+    const restored = decodeSession('backup', (await target.get('backup')) ?? '', cipher);
     assert.equal(restored.conversation_history[0]?.content, 'a torneira pinga');
     await manager.close();
   });
@@ -354,7 +363,10 @@ describe('encryption settings', () => {
   it('refuses a key that is not 32 bytes of base64, without showing it', () => {
     const short = randomBytes(16).toString('base64');
     const message = configProblems({ SESSION_ENCRYPTION_KEY: short });
-    assert.match(message, /SESSION_ENCRYPTION_KEY must be 32 bytes in base64/);
+    assert.match(
+      message,
+      /SESSION_ENCRYPTION_KEY deve ter 32 bytes em base64, como os gerados por `openssl rand -base64 32` \(recebido "\*\*\*"\)/,
+    );
     assert.ok(!message.includes(short));
     assert.match(
       configProblems({ SESSION_ENCRYPTION_KEYS: `${newKey()},nope` }),
@@ -365,7 +377,7 @@ describe('encryption settings', () => {
   it('refuses both variables at once', () => {
     assert.match(
       configProblems({ SESSION_ENCRYPTION_KEY: newKey(), SESSION_ENCRYPTION_KEYS: newKey() }),
-      /cannot both be set/,
+      /SESSION_ENCRYPTION_KEY e SESSION_ENCRYPTION_KEYS não podem ser definidas juntas/,
     );
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseEnv } from 'node:util';
 import { loadConfig } from '../src/config.js';
@@ -9,7 +9,12 @@ const example = parseEnv(text);
 
 describe('.env.example', () => {
   it('lists every variable the configuration reads, each with a comment', () => {
-    const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+    const source = [
+      '../src/config.ts',
+      ...readdirSync(new URL('../src/config', import.meta.url)).map((f) => `../src/config/${f}`),
+    ]
+      .map((file) => readFileSync(new URL(file, import.meta.url), 'utf8'))
+      .join('\n');
     const read = [...source.matchAll(/^ {2}([A-Z][A-Z_]+): /gm)].map((m) => m[1]);
     assert.ok(read.length >= 20, `${read.length} variables found in config.ts`);
     for (const name of read) {

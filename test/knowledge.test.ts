@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KnowledgeFormatError, loadKnowledge, parseKnowledgeDoc } from '../src/agent/knowledge.js';
-import { GENERIC_GUIDANCE, OfflineResponder } from '../src/agent/offline-responder.js';
+import { OfflineResponder } from '../src/agent/offline-responder.js';
+import { offlineReplies } from '../src/texts/agent.js';
 import { DESCRIPTIONS } from './support/descriptions.js';
 
 const request = { maxAttempts: 3, history: [], useRag: true, useWebSearch: true };
@@ -50,7 +51,7 @@ describe('knowledge base', () => {
           'gap.md',
           '# T\nPalavras-chave: a, b, c\nProfissional: x\n## Tentativa 1: a\n1. x\n## Tentativa 3: c\n1. y\n',
         ),
-      /gap\.md: expected "## Tentativa 2"/,
+      /gap\.md: esperava "## Tentativa 2"/,
     );
     assert.throws(
       () => parseKnowledgeDoc('nokw.md', '# T\nProfissional: x\n'),
@@ -80,7 +81,7 @@ describe('offline responder', () => {
       assert.equal(responder.find(text), undefined, text);
       const reply = await responder.solve({ ...request, problem: text, attempt: 1 });
       assert.equal(reply.needsDetails, true);
-      assert.equal(reply.text, GENERIC_GUIDANCE);
+      assert.equal(reply.text, offlineReplies.genericGuidance);
       assert.deepEqual(reply.sources, []);
     }
   });

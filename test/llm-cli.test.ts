@@ -41,7 +41,7 @@ describe('cql-agent chat with a language model', () => {
       OLLAMA_BASE_URL: ollama.url,
     });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /Erro: ollama: HTTP 500\n/);
+    assert.match(run.stdout, /Erro: O modelo de linguagem falhou: ollama respondeu com HTTP 500\./);
     assert.doesNotMatch(run.stdout, /model not loaded/, 'what the server wrote is for the logs');
     assert.match(run.stderr, /"upstream_reason":"model not loaded"/);
     assert.match(run.stdout, /Assistente: Troque o courinho da torneira\./);
@@ -58,7 +58,7 @@ describe('cql-agent chat with a language model', () => {
       assert.equal(run.code, 2, run.stderr);
       assert.match(
         run.stderr,
-        /^cql-agent: invalid configuration: KNOWLEDGE_DIR has a malformed repair file ".*quebrado\.md": /m,
+        /^cql-agent: configuração inválida: KNOWLEDGE_DIR tem o arquivo de reparo ".*quebrado\.md" malformado: /m,
       );
       assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
     } finally {
@@ -71,7 +71,7 @@ describe('cql-agent chat with a language model', () => {
     assert.equal(run.code, 2);
     assert.match(
       run.stderr,
-      /^cql-agent: invalid configuration: KNOWLEDGE_DIR must be a readable folder/m,
+      /^cql-agent: configuração inválida: KNOWLEDGE_DIR deve ser uma pasta legível com arquivos de reparo \*\.md \(recebido "\/nonexistent\/manuals": arquivo ou pasta inexistente\)$/m,
     );
   });
 });

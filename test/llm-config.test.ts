@@ -67,39 +67,42 @@ describe('language-model configuration', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [
         { LLM_PROVIDER: 'gemini' },
-        /LLM_PROVIDER must be offline, ollama or openai \(received "gemini"\)/,
+        /LLM_PROVIDER deve ser offline, ollama ou openai \(recebido "gemini"\)/,
       ],
       [
         { OLLAMA_BASE_URL: 'localhost:11434' },
-        /OLLAMA_BASE_URL must be an http:\/\/ or https:\/\/ address/,
+        /OLLAMA_BASE_URL deve ser um endereço http:\/\/ ou https:\/\//,
       ],
-      [{ OLLAMA_BASE_URL: 'ftp://host' }, /OLLAMA_BASE_URL must be an http/],
+      [{ OLLAMA_BASE_URL: 'ftp://host' }, /OLLAMA_BASE_URL deve ser um endereço http/],
       [
         { OPENAI_BASE_URL: 'http://host/v1?x=1' },
-        /OPENAI_BASE_URL must be an http.* without \?query/,
+        /OPENAI_BASE_URL deve ser um endereço http.* sem \?parâmetros nem #fragmento/,
       ],
-      [{ WEB_SEARCH_URL: 'searx' }, /WEB_SEARCH_URL must be an http/],
-      [{ OLLAMA_MODEL: 'qwen 2.5' }, /OLLAMA_MODEL must be a model name without spaces/],
-      [{ LLM_TIMEOUT: '0' }, /LLM_TIMEOUT must be a whole number from 1 to 3600 \(received "0"\)/],
-      [{ LLM_TIMEOUT: '1.5' }, /LLM_TIMEOUT must be a whole number/],
-      [{ LLM_TIMEOUT: '3601' }, /LLM_TIMEOUT must be a whole number from 1 to 3600/],
+      [{ WEB_SEARCH_URL: 'searx' }, /WEB_SEARCH_URL deve ser um endereço http/],
+      [
+        { OLLAMA_MODEL: 'qwen 2.5' },
+        /OLLAMA_MODEL deve ser um nome de modelo sem espaços, como qwen2.5:3b/,
+      ],
+      [{ LLM_TIMEOUT: '0' }, /LLM_TIMEOUT deve ser um número inteiro de 1 a 3600 \(recebido "0"\)/],
+      [{ LLM_TIMEOUT: '1.5' }, /LLM_TIMEOUT deve ser um número inteiro/],
+      [{ LLM_TIMEOUT: '3601' }, /LLM_TIMEOUT deve ser um número inteiro de 1 a 3600/],
       [
         { LLM_HISTORY_MESSAGES: '-1' },
-        /LLM_HISTORY_MESSAGES must be a whole number from 0 to 1000/,
+        /LLM_HISTORY_MESSAGES deve ser um número inteiro de 0 a 1000/,
       ],
-      [{ LLM_RAG_PASSAGES: '0' }, /LLM_RAG_PASSAGES must be a whole number from 1 to 20/],
+      [{ LLM_RAG_PASSAGES: '0' }, /LLM_RAG_PASSAGES deve ser um número inteiro de 1 a 20/],
       [
         { LLM_MAX_TOKENS: '15' },
-        /LLM_MAX_TOKENS must be a whole number from 16 to 32768 \(received "15"\)/,
+        /LLM_MAX_TOKENS deve ser um número inteiro de 16 a 32768 \(recebido "15"\)/,
       ],
-      [{ LLM_MAX_TOKENS: '32769' }, /LLM_MAX_TOKENS must be a whole number from 16 to 32768/],
-      [{ LLM_MAX_TOKENS: 'lots' }, /LLM_MAX_TOKENS must be a whole number/],
-      [{ LLM_BREAKER_FAILURES: 'many' }, /LLM_BREAKER_FAILURES must be a whole number/],
+      [{ LLM_MAX_TOKENS: '32769' }, /LLM_MAX_TOKENS deve ser um número inteiro de 16 a 32768/],
+      [{ LLM_MAX_TOKENS: 'lots' }, /LLM_MAX_TOKENS deve ser um número inteiro/],
+      [{ LLM_BREAKER_FAILURES: 'many' }, /LLM_BREAKER_FAILURES deve ser um número inteiro/],
       [
         { LLM_BREAKER_COOLDOWN: '0' },
-        /LLM_BREAKER_COOLDOWN must be a whole number from 1 to 86400/,
+        /LLM_BREAKER_COOLDOWN deve ser um número inteiro de 1 a 86400/,
       ],
-      [{ LLM_FALLBACK: 'yes' }, /LLM_FALLBACK must be none or offline/],
+      [{ LLM_FALLBACK: 'yes' }, /LLM_FALLBACK deve ser none ou offline \(recebido "yes"\)/],
     ];
     for (const [env, expected] of cases) assert.match(configProblems(env), expected);
   });
@@ -107,7 +110,7 @@ describe('language-model configuration', () => {
   it('needs an API key for OpenAI itself, not for a local OpenAI-compatible server', () => {
     assert.match(
       configProblems({ LLM_PROVIDER: 'openai' }),
-      /OPENAI_API_KEY is needed with LLM_PROVIDER=openai at api.openai.com/,
+      /OPENAI_API_KEY é obrigatória com LLM_PROVIDER=openai em api\.openai\.com/,
     );
     assert.equal(
       load({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://localhost:1234/v1' }).llm.openai

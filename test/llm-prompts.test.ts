@@ -9,8 +9,8 @@ import {
   REFERENCE_START,
   systemPrompt,
 } from '../src/agent/llm/prompts.js';
-import { FEEDBACK_QUESTION } from '../src/agent/replies.js';
 import type { ChatMessage, SolutionRequest } from '../src/agent/types.js';
+import { FEEDBACK_QUESTION } from '../src/texts/agent.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const history: ChatMessage[] = Array.from({ length: 20 }, (_, i) => ({

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { InvalidSessionIdError } from '../src/sessions/errors.js';
-import { SessionManager } from '../src/sessions/manager.js';
-import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+import { captureLogs, openManager, testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
-import { freePort, redisTestOptions, startRedisServer } from './support/redis-server.js';
+import {
+  freePort,
+  type RedisServer,
+  redisTestOptions,
+  startRedisServer,
+} from './support/redis-server.js';
 
 const PASSWORD = 'correct-horse-battery';
 
@@ -13,8 +17,14 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
 
   async function open(env: Record<string, string> = {}) {
     const logs = captureLogs();
-    const manager = await SessionManager.create({
-      config: testConfig({ USE_REDIS: 'true', REDIS_URL: redis.server.url(), ...env }),
+    const manager = await openManager({
+      config: testConfig({
+        USE_REDIS: 'true',
+        REDIS_URL: redis.server.url(),
+        // A busy machine must not look like a Redis that stopped answering.
+        REDIS_COMMAND_TIMEOUT_MS: '5000',
+        ...env,
+      }),
       logger: logs.logger,
       responder: await testResponder(),
     });
@@ -36,7 +46,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
 
   it('accepts the password from REDIS_HOST/REDIS_PORT/REDIS_PASSWORD', async () => {
     const logs = captureLogs();
-    const manager = await SessionManager.create({
+    const manager = await openManager({
       config: testConfig({
         USE_REDIS: 'true',
         REDIS_HOST: '127.0.0.1',
@@ -53,7 +63,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
 
   it('falls back to memory on a wrong password, with the reason and no password in any line', async () => {
     const logs = captureLogs();
-    const manager = await SessionManager.create({
+    const manager = await openManager({
       config: testConfig({
         USE_REDIS: 'true',
         REDIS_URL: `redis://:wrong-secret@127.0.0.1:${redis.server.port}/0`,
@@ -67,18 +77,19 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     assert.match(String(line?.reason), /WRONGPASS/);
     assert.match(String(line?.message), /^Falha ao conectar ao Redis, usando MemorySessionStore: /);
     assert.ok(logs.lines.every((l) => !l.includes('wrong-secret')));
-    // Still a working session system.
-    const agent = await manager.getOrCreateAgent('still-works');
-    await agent.chat('a torneira está pingando');
-    await manager.updateAgent('still-works', agent);
-    assert.equal((await manager.getOrCreateAgent('still-works')).state, 'waiting_feedback');
+    // Still a working session system: new conversations (server-made ids) go on in memory;
+    // a chosen id answers 503, since Redis may hold that session.
+    const first = await manager.runTurn(undefined, 'a torneira está pingando');
+    const history = await manager.history(first.sessionId, { token: first.token });
+    assert.equal(history.state, 'waiting_feedback');
+    await assert.rejects(manager.runTurn('still-works', 'oi'), /StoreUnavailable|unavailable/i);
     await manager.close();
   });
 
   it('falls back to memory when nothing listens on the port', async () => {
     const port = await freePort();
     const logs = captureLogs();
-    const manager = await SessionManager.create({
+    const manager = await openManager({
       config: testConfig({ USE_REDIS: 'true', REDIS_URL: `redis://127.0.0.1:${port}/0` }),
       logger: logs.logger,
       responder: await testResponder(),
@@ -89,12 +100,18 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     await manager.close();
   });
 
-  it('falls back to memory within the connect timeout when Redis is frozen', async () => {
-    const frozen = await startRedisServer();
-    frozen.signal('SIGSTOP');
-    try {
+  describe('with a frozen Redis', () => {
+    let frozen: RedisServer;
+    before(async () => {
+      frozen = await startRedisServer();
+    });
+    after(() => frozen?.stop());
+
+    it('falls back to memory within the connect timeout when Redis is frozen', async () => {
+      // A server that never answers: the short timeout certainly ends the wait.
+      frozen.signal('SIGSTOP');
       const logs = captureLogs();
-      const manager = await SessionManager.create({
+      const manager = await openManager({
         config: testConfig({
           USE_REDIS: 'true',
           REDIS_URL: frozen.url(),
@@ -107,9 +124,7 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       const line = logs.records().find((r) => r.event_type === 'redis_fallback');
       assert.match(String(line?.reason), /no answer within 300 ms/);
       await manager.close();
-    } finally {
-      await frozen.stop();
-    }
+    });
   });
 
   it('sets the key TTL to SESSION_TTL on creation and again on every update', async () => {
@@ -174,12 +189,13 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       assert.equal(agent.state, 'new_problem', id);
       assert.equal(agent.conversationHistory.length, 0, id);
     }
+    const aside = (id: string) => `corrupt-test:corrupt:{corrupt-test:${id}}`;
     for (const [id, value] of Object.entries(bad)) {
-      assert.equal(await redis.raw.get(`corrupt-test:corrupt:${id}`), value, 'kept for inspection');
-      const ttl = await redis.raw.ttl(`corrupt-test:corrupt:${id}`);
+      assert.equal(await redis.raw.get(aside(id)), value, 'kept for inspection');
+      const ttl = await redis.raw.ttl(aside(id));
       assert.ok(ttl > 7 * 24 * 3600 - 60 && ttl <= 7 * 24 * 3600, `7 days (${ttl})`);
     }
-    assert.equal(await redis.raw.hGet('corrupt-test:corrupt:a-hash', 'field'), 'value');
+    assert.equal(await redis.raw.hGet(aside('a-hash'), 'field'), 'value');
     const listed = (await manager.listSessions()).map((s) => s.sessionId);
     assert.deepEqual(listed, [
       'a-hash',
@@ -189,10 +205,14 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
       'not-json',
       'wrong-shape',
     ]);
-    const corrupt = logs
+    const moved = logs
       .records()
-      .filter((r) => r.event_type === 'session_corrupt' && r.level === 'ERROR');
-    assert.ok(corrupt.length >= 5);
+      .filter((r) => r.event_type === 'session_corrupt' && r.quarantine === 'moved');
+    assert.deepEqual(
+      moved.map((r) => [r.session_id, r.quarantined_as, r.level]),
+      [...Object.keys(bad), 'a-hash'].map((id) => [id, aside(id), 'ERROR']),
+      'one line each, naming the key it was moved to',
+    );
     await manager.close();
   });
 

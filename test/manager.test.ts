@@ -7,10 +7,9 @@ import {
   SessionConflictError,
   SessionTooLargeError,
 } from '../src/sessions/errors.js';
-import { SessionManager } from '../src/sessions/manager.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
 import type { SessionStore } from '../src/sessions/types.js';
-import { captureLogs, testConfig, testResponder } from './support/fixtures.js';
+import { captureLogs, openManager, testConfig, testResponder } from './support/fixtures.js';
 
 async function managerWith<S extends SessionStore = MemorySessionStore>(
   env: Record<string, string> = {},
@@ -18,7 +17,7 @@ async function managerWith<S extends SessionStore = MemorySessionStore>(
 ) {
   const logs = captureLogs();
   let clock = Date.parse('2025-10-26T10:30:00.000Z');
-  const manager = await SessionManager.create({
+  const manager = await openManager({
     config: testConfig(env),
     logger: logs.logger,
     store,
@@ -62,7 +61,7 @@ const HOSTILE_IDS = [
 describe('SessionManager', () => {
   it('starts on memory when Redis is not enabled, and says so', async () => {
     const logs = captureLogs();
-    const manager = await SessionManager.create({
+    const manager = await openManager({
       config: testConfig(),
       logger: logs.logger,
       responder: await testResponder(),
@@ -312,7 +311,8 @@ describe('SessionManager', () => {
     const line = logs.records().find((r) => r.event_type === 'session_corrupt');
     assert.equal(line?.level, 'ERROR');
     assert.equal(line?.session_id, 'broken');
-    assert.equal(line?.quarantined_as, 'cql:session:corrupt:broken');
+    assert.equal(line?.quarantined_as, 'memory:corrupt:broken');
+    assert.equal(line?.quarantine, 'moved');
   });
 
   it('lists readable sessions, skipping corrupt ones, reading non-canonical ones whole', async () => {
@@ -330,10 +330,19 @@ describe('SessionManager', () => {
     await store.set('garbage', 'not json', 600);
     await store.set('future', '{"schema_version":99}', 600);
     const sessions = await manager.listSessions();
-    assert.deepEqual(sessions, [
-      { sessionId: 'by-hand', state: 'resolved', currentAttempt: 1, ttl: 600 },
-      { sessionId: 'good', state: 'waiting_feedback', currentAttempt: 1, ttl: 600 },
-    ]);
+    assert.deepEqual(
+      sessions.map(({ sessionId, state, currentAttempt, ttl }) => ({
+        sessionId,
+        state,
+        currentAttempt,
+        ttl,
+      })),
+      [
+        { sessionId: 'by-hand', state: 'resolved', currentAttempt: 1, ttl: 600 },
+        { sessionId: 'good', state: 'waiting_feedback', currentAttempt: 1, ttl: 600 },
+      ],
+    );
+    assert.ok(sessions.every((session) => !Number.isNaN(Date.parse(session.updatedAt))));
     const corrupt = logs
       .records()
       .filter((r) => r.event_type === 'session_corrupt')

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MemorySessionStore } from '../src/sessions/stores/memory.js';
-import { runStoreContract } from './store-contract.js';
+import { CONTRACT_MAX_VALUE_BYTES, runStoreContract } from './store-contract.js';
 import { captureLogs } from './support/fixtures.js';
+import { until } from './support/until.js';
 
-runStoreContract('memory', { open: async () => new MemorySessionStore() });
+/** The contract's clock: moved by its expiry tests, never slept on. */
+let clock = Date.parse('2025-01-01T00:00:00.000Z');
+runStoreContract('memory', {
+  open: async () =>
+    new MemorySessionStore({ maxValueBytes: CONTRACT_MAX_VALUE_BYTES, now: () => clock }),
+  advanceClock: (ms) => {
+    clock += ms;
+  },
+});
 
 describe('memory store, beyond the contract', () => {
   it('evicts the least recently used session when full', async () => {
@@ -30,9 +38,7 @@ describe('memory store, beyond the contract', () => {
     await store.set('old', 'v', 10);
     await store.set('fresh', 'v', 100);
     now += 11_000;
-    const deadline = Date.now() + 5000;
-    while (store.size > 1 && Date.now() < deadline) await sleep(10);
-    assert.equal(store.size, 1);
+    await until(() => store.size === 1, 'the sweep');
     assert.equal(await store.get('fresh'), 'v');
     await store.close();
   });
@@ -56,6 +62,21 @@ describe('memory store, beyond the contract', () => {
     const line = logs.records().find((r) => r.event_type === 'session_evicted');
     assert.equal(line?.level, 'WARNING');
     assert.equal(line?.session_id, 'new');
+    await store.close();
+  });
+
+  it('says in its log when it starts a listing over from a cursor it did not issue', async () => {
+    const logs = captureLogs('info');
+    const store = new MemorySessionStore({ logger: logs.logger });
+    await store.set('s', 'v', 60);
+    const page = await store.list({ cursor: 'redis:127.0.0.1:6380:1234' });
+    assert.deepEqual(
+      page.entries.map((entry) => entry.id),
+      ['s'],
+    );
+    const line = logs.records().find((r) => r.event_type === 'session_listing_restarted');
+    assert.equal(line?.level, 'INFO');
+    assert.equal(line?.cursor, 'redis:127.0.0.1:6380:1234');
     await store.close();
   });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { RepairAgent } from '../src/agent/repair-agent.js';
-import { FEEDBACK_QUESTION } from '../src/agent/replies.js';
 import type { Responder, SolutionRequest } from '../src/agent/types.js';
+import { FEEDBACK_QUESTION } from '../src/texts/agent.js';
 import { testResponder } from './support/fixtures.js';
 
 describe('RepairAgent', () => {

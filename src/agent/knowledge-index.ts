@@ -48,6 +48,20 @@ function indexTerm(term: string): string | null {
   });
 }
 
+/** Where MiniSearch splits a text into terms (its default tokenizer). */
+const TERM_SEPARATOR = /[\n\r\p{Z}\p{P}]+/u;
+
+/** The distinct stems of a text's words, as the index sees them: accents and case ignored,
+ * stop words and one-letter words left out ("Torneiras pingando!" -> {"torneir", "ping"}). */
+export function stemsOf(text: string): Set<string> {
+  const found = new Set<string>();
+  for (const term of text.split(TERM_SEPARATOR)) {
+    const stem = term === '' ? null : indexTerm(term);
+    if (stem) found.add(stem);
+  }
+  return found;
+}
+
 /** One approach of one repair: the unit a language model is given. */
 export interface Passage {
   readonly doc: KnowledgeDoc;

@@ -2,9 +2,11 @@
  * The offline knowledge base: one markdown file per repair, with keywords, the professional
  * to call, an optional safety warning and numbered approaches ("## Tentativa N: ...").
  */
+
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KNOWLEDGE_FILE_PROBLEMS } from '../texts/config.js';
 
 export interface Approach {
   readonly title: string;
@@ -45,23 +47,23 @@ function field(text: string, name: string): string | undefined {
 export function parseKnowledgeDoc(file: string, text: string): KnowledgeDoc {
   const fail = (problem: string) => new KnowledgeFormatError(file, problem);
   const title = /^# (.+)$/m.exec(text)?.[1]?.trim();
-  if (!title) throw fail('missing a "# Title" line');
+  if (!title) throw fail(KNOWLEDGE_FILE_PROBLEMS.missingTitle);
   const keywords = (field(text, 'Palavras-chave') ?? '')
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
-  if (keywords.length < 3) throw fail('needs a "Palavras-chave:" line with at least 3 keywords');
+  if (keywords.length < 3) throw fail(KNOWLEDGE_FILE_PROBLEMS.fewKeywords(3));
   const professional = field(text, 'Profissional');
-  if (!professional) throw fail('missing a "Profissional:" line');
+  if (!professional) throw fail(KNOWLEDGE_FILE_PROBLEMS.missingProfessional);
 
   const headings = [...text.matchAll(/^## Tentativa (\d+):[ \t]*(.+)$/gm)];
-  if (headings.length === 0) throw fail('needs "## Tentativa 1: ..." sections');
+  if (headings.length === 0) throw fail(KNOWLEDGE_FILE_PROBLEMS.noAttempts);
   const approaches = headings.map((heading, i) => {
-    if (Number(heading[1]) !== i + 1) throw fail(`expected "## Tentativa ${i + 1}"`);
+    if (Number(heading[1]) !== i + 1) throw fail(KNOWLEDGE_FILE_PROBLEMS.attemptOutOfOrder(i + 1));
     const start = (heading.index ?? 0) + heading[0].length;
     const end = headings[i + 1]?.index ?? text.length;
     const body = text.slice(start, end).trim();
-    if (body === '') throw fail(`"## Tentativa ${i + 1}" has no steps`);
+    if (body === '') throw fail(KNOWLEDGE_FILE_PROBLEMS.attemptWithoutSteps(i + 1));
     return { title: (heading[2] ?? '').trim(), body };
   });
 

@@ -4,17 +4,17 @@
  * attempt. An unrecognised problem gets safe generic guidance and a request for details.
  */
 
+import { offlineReplies } from '../texts/agent.js';
 import { type KnowledgeDoc, loadKnowledge } from './knowledge.js';
 import { KnowledgeIndex } from './knowledge-index.js';
-import type { Responder, SolutionReply, SolutionRequest } from './types.js';
+import { relevanceScore } from './relevance.js';
+import type { Responder, SolutionReply, SolutionRequest, SolveOptions } from './types.js';
 
-export const GENERIC_GUIDANCE =
-  'Ainda não consegui identificar o problema com segurança, e prefiro não chutar uma solução. ' +
-  'Pode me contar mais detalhes? Por exemplo: o que está com defeito (torneira, tomada, porta, ' +
-  'chuveiro...), em que cômodo fica, o que acontece exatamente e desde quando.\n\n' +
-  'Enquanto isso, por segurança: se houver cheiro de gás, faísca, fumaça ou água perto de fios ' +
-  'e tomadas, não mexa em nada elétrico, desligue o disjuntor geral ou feche o registro do gás ' +
-  'se puder fazer isso sem risco, afaste-se e chame um profissional ou os bombeiros (193).';
+/** The reply cut into the pieces it is streamed in: one line at a time (a paragraph, a step),
+ * each with the line breaks that follow it. */
+export function replyPieces(text: string): string[] {
+  return text.match(/[^\n]+\n*|\n+/g) ?? [];
+}
 
 export class OfflineResponder implements Responder {
   readonly name = 'offline';
@@ -35,36 +35,47 @@ export class OfflineResponder implements Responder {
     return this.#index.find(problem);
   }
 
-  async solve(request: SolutionRequest): Promise<SolutionReply> {
+  /** The knowledge base is its only source, whatever `useRag` says. With `onDelta`, the reply
+   * is passed on a line at a time (all of it at once: nothing here waits). */
+  async solve(request: SolutionRequest, options: SolveOptions = {}): Promise<SolutionReply> {
+    options.signal?.throwIfAborted();
+    const reply = this.#reply(request);
+    const { onDelta } = options;
+    if (onDelta !== undefined) {
+      const info = { needsDetails: reply.needsDetails };
+      for (const piece of replyPieces(reply.text)) onDelta(piece, info);
+    }
+    return reply;
+  }
+
+  #reply(request: SolutionRequest): SolutionReply {
     const doc = this.find(request.problem);
     if (doc === undefined) {
       return {
-        text: GENERIC_GUIDANCE,
+        text: offlineReplies.genericGuidance,
         needsDetails: true,
         // No webSearch: the agent reports "unavailable" (never searched) or "disabled".
         sources: [],
+        relevanceScore: null,
       };
     }
 
     const parts = [];
-    if (doc.safety) parts.push(`Atenção: ${doc.safety}`);
+    if (doc.safety) parts.push(offlineReplies.safety(doc.safety));
     const approach = doc.approaches[request.attempt - 1];
     if (approach === undefined) {
-      parts.push(
-        `${doc.title}: já passamos pelas abordagens mais comuns para este problema. ` +
-          'Revise com calma os passos das tentativas anteriores, confira se cada peça foi bem ' +
-          `encaixada e anote o que observou: isso ajuda muito um ${doc.professional}.`,
-      );
+      parts.push(offlineReplies.pastLastApproach(doc.title, doc.professional));
     } else {
-      parts.push(`${doc.title}: ${approach.title}`, approach.body);
+      parts.push(offlineReplies.approach(doc.title, approach.title), approach.body);
       if (request.attempt === doc.approaches.length) {
-        parts.push(`Se isso não resolver, o mais seguro é chamar um ${doc.professional}.`);
+        parts.push(offlineReplies.lastApproach(doc.professional));
       }
     }
     return {
       text: parts.join('\n\n'),
       needsDetails: false,
       sources: [doc.id],
+      relevanceScore: relevanceScore(request.problem, [{ doc, approach }]),
     };
   }
 }

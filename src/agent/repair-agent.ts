@@ -9,15 +9,11 @@
  *   consumed: its guidance, without an attempt number or the sim/não question)
  * resolved | max_attempts --(description)--> a new problem
  */
+
+import { turnReplies } from '../texts/agent.js';
 import { classifyFeedback } from './feedback.js';
-import {
-  AMBIGUOUS_REPLY,
-  EMPTY_MESSAGE_REPLY,
-  firstSolutionReply,
-  maxAttemptsReply,
-  nextSolutionReply,
-  RESOLVED_REPLY,
-} from './replies.js';
+import { UpstreamError } from './llm/errors.js';
+import { ReplyWriter } from './reply-writer.js';
 import {
   type AgentSnapshot,
   type AgentState,
@@ -38,6 +34,20 @@ export interface RepairAgentOptions {
   useWebSearch?: boolean;
   /** Current time, for message timestamps. @default () => new Date() */
   now?: () => Date;
+}
+
+export interface RespondOptions {
+  /**
+   * Receives the turn's reply in pieces, in order, as it is written (the solution as the
+   * responder writes it; the attempt line, the feedback question and the fixed replies as pieces
+   * too): their concatenation is the `reply` the call resolves with. A failure after the first
+   * piece is thrown as it is, an UpstreamError saying how much was passed on (`sentChars`); no
+   * fallback answers then, and the turn must not be run again.
+   */
+  onDelta?: (text: string) => void;
+  /** Aborting it cancels the turn, which rejects with the signal's reason; the agent is left as
+   * it was. */
+  signal?: AbortSignal;
 }
 
 interface Turn {
@@ -121,11 +131,24 @@ export class RepairAgent {
     return (await this.respond(message)).reply;
   }
 
-  /** Answers one user message, with what the reply was based on. If the responder fails, the
-   * agent is left exactly as it was: no message of this turn is kept, no attempt consumed. */
-  async respond(message: string): Promise<TurnResult> {
+  /** Answers one user message, with what the reply was based on; with `onDelta`, passes the
+   * reply on as it is written. The agent changes only once the reply is complete: if anything
+   * fails, it is left exactly as it was (no message of this turn kept, no attempt consumed). */
+  async respond(message: string, options: RespondOptions = {}): Promise<TurnResult> {
     const text = message.trim();
-    const turn = await this.#plan(text);
+    const writer = new ReplyWriter(options.onDelta);
+    let turn: Turn;
+    try {
+      turn = await this.#plan(text, writer, options.signal);
+      writer.finish(turn.reply);
+    } catch (error) {
+      // The count of what reached this turn's listener (the responder's own count may include
+      // a beginning still held here).
+      if (error instanceof UpstreamError && error.sentChars !== writer.sentChars) {
+        throw error.withSentChars(writer.sentChars);
+      }
+      throw error;
+    }
     const at = this.#now().toISOString();
     this.#state = turn.state;
     this.#currentAttempt = turn.currentAttempt;
@@ -145,52 +168,43 @@ export class RepairAgent {
     this.#history = [];
   }
 
-  async #plan(text: string): Promise<Turn> {
-    if (this.#state === 'waiting_feedback') return this.#planFeedback(text);
-    if (text === '') return { ...this.#unchanged(), reply: EMPTY_MESSAGE_REPLY };
+  async #plan(text: string, writer: ReplyWriter, signal?: AbortSignal): Promise<Turn> {
+    if (this.#state === 'waiting_feedback') return this.#planFeedback(text, writer, signal);
+    if (text === '') return { ...this.#unchanged(), reply: turnReplies.emptyMessage };
 
     // A new description; after "more details, please" it completes the earlier one.
     const pending = this.#state === 'new_problem' ? this.#problem : null;
     const problem = (pending ? `${pending}\n${text}` : text).slice(-MAX_PROBLEM_LENGTH);
-    const solution = await this.#solve(problem, 1, text);
+    const solution = await this.#solve(problem, 1, text, writer, signal);
+    const reply = writer.reply(solution);
     if (solution.needsDetails) {
-      return { state: 'new_problem', currentAttempt: 0, problem, reply: solution.text, solution };
+      return { state: 'new_problem', currentAttempt: 0, problem, reply, solution };
     }
-    return {
-      state: 'waiting_feedback',
-      currentAttempt: 1,
-      problem,
-      reply: firstSolutionReply(solution.text),
-      solution,
-    };
+    return { state: 'waiting_feedback', currentAttempt: 1, problem, reply, solution };
   }
 
-  async #planFeedback(text: string): Promise<Turn> {
+  async #planFeedback(text: string, writer: ReplyWriter, signal?: AbortSignal): Promise<Turn> {
     const feedback = classifyFeedback(text);
-    if (feedback === 'ambiguous') return { ...this.#unchanged(), reply: AMBIGUOUS_REPLY };
+    if (feedback === 'ambiguous') return { ...this.#unchanged(), reply: turnReplies.ambiguous };
     if (feedback === 'resolved') {
-      return { ...this.#unchanged(), state: 'resolved', reply: RESOLVED_REPLY };
+      return { ...this.#unchanged(), state: 'resolved', reply: turnReplies.resolved };
     }
     if (this.#currentAttempt >= this.#maxAttempts) {
       return {
         ...this.#unchanged(),
         state: 'max_attempts',
-        reply: maxAttemptsReply(this.#maxAttempts),
+        reply: turnReplies.maxAttempts(this.#maxAttempts),
       };
     }
     const attempt = this.#currentAttempt + 1;
-    const solution = await this.#solve(this.#problem ?? '', attempt, text);
+    const solution = await this.#solve(this.#problem ?? '', attempt, text, writer, signal);
+    const reply = writer.reply(solution);
     if (solution.needsDetails) {
       // No new approach was given (e.g. the fallback did not recognise the problem): the
       // attempt is not consumed, and the guidance is given as it is.
-      return { ...this.#unchanged(), reply: solution.text, solution };
+      return { ...this.#unchanged(), reply, solution };
     }
-    return {
-      ...this.#unchanged(),
-      currentAttempt: attempt,
-      reply: nextSolutionReply(solution.text, attempt, this.#maxAttempts),
-      solution,
-    };
+    return { ...this.#unchanged(), currentAttempt: attempt, reply, solution };
   }
 
   #unchanged(): Omit<Turn, 'reply'> {
@@ -209,18 +223,29 @@ export class RepairAgent {
       webSearch: solution?.webSearch ?? (this.useWebSearch ? searchedOrNot : 'disabled'),
       fallbackUsed: solution?.fallbackUsed ?? false,
       solved: solution !== undefined,
+      relevanceScore: solution?.relevanceScore ?? null,
     };
   }
 
-  #solve(problem: string, attempt: number, message: string) {
-    return this.#responder.solve({
-      problem,
-      message,
-      attempt,
-      maxAttempts: this.#maxAttempts,
-      history: this.#history,
-      useRag: this.useRag,
-      useWebSearch: this.useWebSearch,
-    });
+  #solve(
+    problem: string,
+    attempt: number,
+    message: string,
+    writer: ReplyWriter,
+    signal: AbortSignal | undefined,
+  ): Promise<SolutionReply> {
+    const onDelta = writer.solution({ attempt, maxAttempts: this.#maxAttempts });
+    return this.#responder.solve(
+      {
+        problem,
+        message,
+        attempt,
+        maxAttempts: this.#maxAttempts,
+        history: this.#history,
+        useRag: this.useRag,
+        useWebSearch: this.useWebSearch,
+      },
+      { onDelta, signal },
+    );
   }
 }

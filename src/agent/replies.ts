@@ -1,43 +1,21 @@
-/** The agent's fixed sentences, in Portuguese like the original assistant. Deterministic: they
- * never go through a Responder. */
-
-export const FEEDBACK_QUESTION = "O problema foi resolvido? Responda com 'sim' ou 'não'.";
-
-export const RESOLVED_REPLY =
-  'Que ótimo que o problema foi resolvido! Se aparecer outro problema em casa, é só me contar.';
-
-export const AMBIGUOUS_REPLY = `Desculpe, não entendi sua resposta. ${FEEDBACK_QUESTION}`;
-
-export const EMPTY_MESSAGE_REPLY =
-  'Não recebi nenhuma descrição. Conte qual é o problema: o que está com defeito e o que acontece.';
+/** How the agent frames a solution: which attempt it is before it, the feedback question after
+ * it, each left out when the solution already has it (a model is told to write both). */
+import { FEEDBACK_QUESTION, turnReplies } from '../texts/agent.js';
 
 /** A text that already ends by asking for 'sim' or 'não' (as a model is told to). */
 const ASKS_FOR_FEEDBACK = /\bsim\W{0,3}\s+ou\s+\W{0,3}n[aã]o\W{0,3}\s*$/i;
 
-/** The solution, then the feedback question unless the solution already ends with one. */
-export function firstSolutionReply(solution: string): string {
-  const text = solution.trim();
-  return ASKS_FOR_FEEDBACK.test(text) ? text : `${text}\n\n${FEEDBACK_QUESTION}`;
+/** What follows a solution: the feedback question, unless the solution already ends with one. */
+export function feedbackSuffix(solution: string): string {
+  return ASKS_FOR_FEEDBACK.test(solution) ? '' : `\n\n${FEEDBACK_QUESTION}`;
 }
 
-/** Which attempt this is, then the solution and the feedback question; the parts the solution
- * already has (a model is told to name the attempt and ask) are not repeated. */
-export function nextSolutionReply(solution: string, attempt: number, maxAttempts: number): string {
-  const named = new RegExp(`tentativa\\s*${attempt}\\s*(de|/)\\s*${maxAttempts}\\b`, 'i').test(
-    solution,
-  );
-  const reply = firstSolutionReply(solution);
-  return named
-    ? reply
-    : `Entendi. Vamos tentar outra abordagem (tentativa ${attempt} de ${maxAttempts}).\n\n${reply}`;
+/** Whether a text names this attempt ("tentativa 2 de 3", "tentativa 2/3"). */
+export function namesAttempt(text: string, attempt: number, maxAttempts: number): boolean {
+  return new RegExp(`tentativa\\s*${attempt}\\s*(de|/)\\s*${maxAttempts}\\b`, 'i').test(text);
 }
 
-export function maxAttemptsReply(maxAttempts: number): string {
-  const tried =
-    maxAttempts === 1 ? 'a tentativa não tenha' : `as ${maxAttempts} tentativas não tenham`;
-  return (
-    `Sinto muito que ${tried} resolvido o problema. Recomendo chamar um profissional ` +
-    'qualificado para avaliar pessoalmente: conte a ele o que já foi tentado, isso agiliza o ' +
-    'diagnóstico. Se quiser ajuda com outro problema, é só descrever.'
-  );
+/** What goes before a later attempt's solution that does not name the attempt itself. */
+export function attemptPrefix(attempt: number, maxAttempts: number): string {
+  return `${turnReplies.nextAttempt(attempt, maxAttempts)}\n\n`;
 }

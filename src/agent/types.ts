@@ -69,6 +69,12 @@ export interface SolutionReply {
   /** True when the configured model failed and the offline responder answered instead.
    * @default false */
   readonly fallbackUsed?: boolean;
+  /** How well the best knowledge-base passage the reply was based on matched the description
+   * searched: the share, from 0 to 1 (two decimals), of the description's distinct word stems
+   * found in that passage (see `relevanceScore` in relevance.ts). null when no passage was used:
+   * the knowledge base was not searched (a model with `useRag` false) or found nothing.
+   * @default null */
+  readonly relevanceScore?: number | null;
 }
 
 /** One answered message, with what the reply was based on (for the API's metadata). */
@@ -84,11 +90,40 @@ export interface TurnResult {
   readonly fallbackUsed: boolean;
   /** True when the responder wrote this turn's reply; false for the fixed replies. */
   readonly solved: boolean;
+  /** The solution's `relevanceScore`: how well the knowledge base matched the description, from
+   * 0 to 1; null for the fixed replies and for a solution based on no knowledge-base passage. */
+  readonly relevanceScore: number | null;
+}
+
+/** What a responder says about the reply it is streaming, with each piece. */
+export interface DeltaInfo {
+  /** The reply asks for details (`SolutionReply.needsDetails`): the agent adds neither the
+   * attempt line nor the feedback question to it. */
+  readonly needsDetails: boolean;
+}
+
+/** Receives one piece of a reply as soon as it is written. */
+export type DeltaListener = (text: string, info: DeltaInfo) => void;
+
+export interface SolveOptions {
+  /**
+   * Receives the reply's text in pieces, in order, as it is written: their concatenation is the
+   * `text` the call resolves with. A responder that cannot stream may ignore it (the agent then
+   * passes the whole reply on as one piece). Once a piece has been passed on, nothing is taken
+   * back: a failure is thrown as it is (an UpstreamError with `sentChars`), never answered by a
+   * fallback. An exception thrown by the listener ends the call with that exception. The agent
+   * holds a later attempt's beginning until `frameDecided` (reply-writer.ts) lets it choose the
+   * attempt line; a responder that can still fall back holds it too (see llm/delta-relay.ts), so
+   * that what it has passed on has reached the client.
+   */
+  readonly onDelta?: DeltaListener;
+  /** Aborting it cancels the call (model and web search), which rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Writes the solution for one attempt. Canned replies (resolved, ambiguous, exhausted) stay in
  * the agent and never reach a responder. */
 export interface Responder {
   readonly name: string;
-  solve(request: SolutionRequest): Promise<SolutionReply>;
+  solve(request: SolutionRequest, options?: SolveOptions): Promise<SolutionReply>;
 }

@@ -1,4 +1,5 @@
-/** OpenAPI document generated from the route schemas, at /openapi.json, and Swagger UI at /docs. */
+/** OpenAPI document generated from the route schemas, at /openapi.json (and at
+ * /api/v1/openapi.json, where the original API served it), and Swagger UI at /docs. */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -17,5 +18,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const path of ['/openapi.json', '/api/v1/openapi.json']) {
+    app.get(path, { schema: { hide: true } }, async () => app.swagger());
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * Every error the API can answer with, mapped to an HTTP status and the `{detail}` body the
- * original clients expect, in one place. Nothing internal (stack, cause, store details) leaks.
+ * Every error the API can answer with, mapped to an HTTP status and the body the original clients
+ * expect, in one place: `{detail}` with a Portuguese sentence, and for invalid input (422) also
+ * the original's `error` and `errors` list. Nothing internal (stack, cause, store details) leaks.
  */
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -8,53 +9,97 @@ import { UpstreamError } from '../agent/llm/errors.js';
 import type { TurnResult } from '../agent/types.js';
 import {
   InvalidSessionIdError,
+  SessionAccessDeniedError,
   SessionConflictError,
   SessionNotFoundError,
   SessionTooLargeError,
   StoreFullError,
   StoreUnavailableError,
 } from '../sessions/errors.js';
+import { errors, INVALID_DATA, model, validation } from '../texts/api.js';
+import { EmptyJsonBodyError, ForbiddenKeyError, MalformedJsonError } from './json-body.js';
 
-export type Detail = string | { error: string; details: Array<{ field: string; message: string }> };
+/** One invalid field, as the original API listed them: `type` is machine-readable. */
+export interface FieldError {
+  field: string;
+  message: string;
+  type: string;
+}
+
+export interface ErrorBody {
+  /** What went wrong, in a sentence a person can act on. */
+  detail: string;
+  /** "Dados inválidos", on validation errors only. */
+  error?: string;
+  errors?: FieldError[];
+}
 
 export interface HttpProblem {
   status: number;
-  detail: Detail;
+  body: ErrorBody;
   /** Response headers, e.g. Retry-After. */
   headers?: Record<string, string>;
 }
 
-/** Raised by the admin guard. */
+/** Raised by the access guards, with the sentence to answer. */
 export class AccessDeniedError extends Error {
   override name = 'AccessDeniedError';
 
   constructor(
-    readonly status: 401 | 403,
+    readonly status: 401 | 403 | 404,
     message: string,
   ) {
     super(message);
   }
 }
 
-const NOT_SAVED = 'Nothing was saved for this message; send it again.';
+/** Raised by the rate limit, with the seconds until the client may send again. */
+export class RateLimitedError extends Error {
+  override name = 'RateLimitedError';
+  readonly statusCode = 429;
 
-/** What went wrong, in our words only: the provider, the HTTP status, the kind of failure. What
- * the model server wrote stays in the logs. */
+  constructor(
+    readonly max: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`rate limit of ${max} per minute reached`);
+  }
+}
+
+/** Largest request body, in bytes. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+const problem = (status: number, detail: string, headers?: Record<string, string>) => ({
+  status,
+  body: { detail },
+  ...(headers && { headers }),
+});
+
+/** The invalid fields -> 422 with the original's body; `detail` joins the first sentences. */
+export function invalidInput(fields: FieldError[]): HttpProblem {
+  const detail = fields
+    .slice(0, 3)
+    .map((f) => f.message)
+    .join(' ');
+  return { status: 422, body: { error: INVALID_DATA, detail, errors: fields } };
+}
+
+/** What went wrong, in our words only: what the model server wrote stays in the logs. */
 function modelFailure(error: UpstreamError): string {
   const service = error.service;
   switch (error.failure) {
     case 'http':
-      return `${service} answered HTTP ${error.status ?? 'error'}`;
+      return model.http(service, error.status ?? 'erro');
     case 'connection':
-      return `${service} could not be reached`;
+      return model.unreachable(service);
     case 'malformed':
-      return `${service} answered a malformed reply`;
+      return model.malformed(service);
     case 'empty':
-      return `${service} answered with no text`;
+      return model.empty(service);
     case 'too_large':
-      return `${service}'s reply was too large`;
+      return model.tooLarge(service);
     default:
-      return `${service} failed`;
+      return model.other(service);
   }
 }
 
@@ -76,75 +121,178 @@ export function modelReplyTooLarge(
 function modelProblem(error: UpstreamError): HttpProblem {
   switch (error.failure) {
     case 'timeout':
-      return {
-        status: 504,
-        detail: `The language model (${error.service}) did not answer in time (LLM_TIMEOUT). ${NOT_SAVED}`,
-      };
-    case 'circuit_open':
-      return {
-        status: 503,
-        detail: `The language model is unavailable: ${error.message}. ${NOT_SAVED}`,
-        headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
-      };
+      return problem(504, `${model.timeout(error.service)} ${model.notSaved}`);
+    case 'circuit_open': {
+      const seconds = error.retryAfterSeconds ?? 1;
+      return problem(503, `${model.unavailable(error.service, seconds)} ${model.notSaved}`, {
+        'retry-after': String(seconds),
+      });
+    }
     default:
-      return {
-        status: 502,
-        detail: `The language model failed: ${modelFailure(error)} (${error.failure}). ${NOT_SAVED}`,
-      };
+      return problem(502, `${model.failed(modelFailure(error))} ${model.notSaved}`);
   }
 }
 
-function validation(field: string, message: string): HttpProblem {
-  return { status: 400, detail: { error: 'validation_error', details: [{ field, message }] } };
+interface ZodIssueParams {
+  origin?: string;
+  maximum?: number | bigint;
+  minimum?: number | bigint;
+  expected?: string;
+  format?: string;
+  keys?: string[];
 }
 
-/** `field` for a path such as "/message" in the body, "/session_id" in the params. */
-function fieldOf(path: string, keys: unknown): string {
-  if (Array.isArray(keys) && keys.length > 0) return keys.join(', ');
-  return path.replace(/^\//, '').replaceAll('/', '.') || 'body';
+/** The original API's machine-readable `type` for a rule. */
+function issueType(code: string, params: ZodIssueParams, missing: boolean): string {
+  const text = params.origin === 'string';
+  switch (code) {
+    case 'too_big':
+      return text ? 'string_too_long' : 'less_than_equal';
+    case 'too_small':
+      return text ? 'string_too_short' : 'greater_than_equal';
+    case 'invalid_type':
+      if (missing) return 'missing';
+      return `${params.expected === 'boolean' ? 'bool' : (params.expected ?? 'value')}_type`;
+    case 'invalid_format':
+      return 'string_pattern_mismatch';
+    case 'unrecognized_keys':
+      return 'extra_forbidden';
+    case 'custom':
+      return 'value_error';
+    default:
+      return code;
+  }
 }
 
-/** The answer for an error, or undefined when it is a server fault (500). */
-export function toHttpProblem(error: unknown): HttpProblem | undefined {
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    return {
-      status: 400,
-      detail: {
-        error: 'validation_error',
-        details: error.validation.map((issue) => ({
-          field: fieldOf(issue.instancePath, (issue.params as { keys?: unknown })?.keys),
-          message: issue.message ?? 'is invalid',
-        })),
+/** A Portuguese sentence for one broken rule. Refinements carry their own (from texts/api). */
+function issueSentence(
+  field: string,
+  code: string,
+  params: ZodIssueParams,
+  message: string,
+  missing: boolean,
+): string {
+  const text = params.origin === 'string';
+  switch (code) {
+    case 'too_big':
+      return text
+        ? validation.tooLong(field, Number(params.maximum))
+        : validation.tooBig(field, Number(params.maximum));
+    case 'too_small':
+      if (text && Number(params.minimum) === 1) return validation.blank(field);
+      return text
+        ? validation.tooShort(field, Number(params.minimum))
+        : validation.tooSmall(field, Number(params.minimum));
+    case 'invalid_type':
+      return missing ? validation.required(field) : validation.wrongType(field, params.expected);
+    case 'invalid_format':
+      return field === 'session_id' ? validation.sessionIdPattern : validation.invalid(field);
+    case 'invalid_value':
+      return validation.notAllowed(field);
+    case 'custom':
+      return message;
+    default:
+      return validation.invalid(field);
+  }
+}
+
+interface SchemaIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: unknown;
+}
+
+/** The fields a schema refused, in the original's shape. `input` is the part of the request
+ * validated (body, params or querystring), to tell a missing field from a wrong one. */
+function schemaFields(issues: readonly SchemaIssue[], input: unknown): FieldError[] {
+  return issues.flatMap((issue) => {
+    const params = (issue.params ?? {}) as ZodIssueParams;
+    if (issue.keyword === 'unrecognized_keys') {
+      return (params.keys ?? []).map((key) => ({
+        field: key,
+        message: validation.unknownField(key),
+        type: 'extra_forbidden',
+      }));
+    }
+    const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean);
+    const field = path.join('.') || 'body';
+    let value: unknown = input;
+    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+    const missing = issue.keyword === 'invalid_type' && value === undefined;
+    return [
+      {
+        field,
+        message: issueSentence(field, issue.keyword, params, issue.message ?? '', missing),
+        type: issueType(issue.keyword, params, missing),
       },
-    };
+    ];
+  });
+}
+
+/**
+ * The answer for an error, or undefined when it is a server fault (500). `request` gives the
+ * validated input, to tell a missing field from a wrong one.
+ */
+export function toHttpProblem(
+  error: unknown,
+  request?: { body?: unknown; params?: unknown; query?: unknown },
+): HttpProblem | undefined {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const part = (error as { validationContext?: string }).validationContext;
+    const input =
+      part === 'params' ? request?.params : part === 'querystring' ? request?.query : request?.body;
+    return invalidInput(schemaFields(error.validation, input));
   }
-  if (error instanceof InvalidSessionIdError) return validation('session_id', error.message);
-  if (error instanceof SessionNotFoundError) return { status: 404, detail: error.message };
-  if (error instanceof SessionTooLargeError) {
-    return { status: 413, detail: `${error.message}. Reset the session to continue.` };
+  if (error instanceof InvalidSessionIdError) {
+    return invalidInput([
+      {
+        field: 'session_id',
+        message: validation.sessionIdPattern,
+        type: 'string_pattern_mismatch',
+      },
+    ]);
   }
-  if (error instanceof SessionConflictError) {
-    return { status: 409, detail: `Session "${error.sessionId}" is changing too fast; try again.` };
+  if (error instanceof SessionAccessDeniedError) {
+    return problem(403, errors.sessionTokenRequired(error.sessionId));
   }
+  if (error instanceof SessionNotFoundError) {
+    return problem(404, errors.sessionNotFound(error.sessionId));
+  }
+  if (error instanceof SessionTooLargeError) return problem(413, errors.sessionTooLarge);
+  if (error instanceof SessionConflictError) return problem(409, errors.sessionConflict);
   if (error instanceof StoreUnavailableError || error instanceof StoreFullError) {
-    return { status: 503, detail: 'The session store is unavailable; try again shortly.' };
+    return problem(503, errors.storeUnavailable);
   }
-  if (error instanceof AccessDeniedError) return { status: error.status, detail: error.message };
+  if (error instanceof AccessDeniedError) return problem(error.status, error.message);
+  if (error instanceof RateLimitedError) {
+    return problem(429, errors.rateLimited(error.max, error.retryAfterSeconds), {
+      'retry-after': String(error.retryAfterSeconds),
+    });
+  }
   if (error instanceof UpstreamError) return modelProblem(error);
+  if (error instanceof MalformedJsonError) {
+    const message = validation.malformedJson(error.position);
+    return invalidInput([{ field: 'body', message, type: 'json_invalid' }]);
+  }
+  if (error instanceof ForbiddenKeyError) {
+    const message = validation.forbiddenKey(error.key);
+    return invalidInput([{ field: error.key, message, type: 'forbidden_key' }]);
+  }
 
   const fastifyError = error as Partial<FastifyError>;
-  switch (fastifyError.code) {
+  switch (error instanceof EmptyJsonBodyError ? error.name : fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, detail: 'Request body is larger than 64 KiB.' };
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(413, errors.bodyTooLarge(BODY_LIMIT_BYTES / 1024));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, detail: `Malformed JSON body: ${fastifyError.message}` };
+    case 'EmptyJsonBodyError':
+      return invalidInput([{ field: 'body', message: validation.emptyBody, type: 'json_invalid' }]);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, detail: 'Send the body as application/json.' };
+      return problem(415, errors.unsupportedMediaType);
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
-    return { status, detail: fastifyError.message ?? 'Bad request' };
+    return problem(status, errors.badRequest);
   }
   return undefined;
 }

@@ -1,24 +1,56 @@
 #!/usr/bin/env node
-/** The `cql-agent` command line. Configuration comes from the environment and `.env`. */
-import { Command, CommanderError } from 'commander';
+import { dirname, join, resolve } from 'node:path';
+/** The `cql-agent` command line. Configuration comes from the environment and `.env`. Every
+ * failure ends as one line on standard error (see failure.ts), never a stack trace. */
+import { Command } from 'commander';
 import { pino } from 'pino';
-import { createResponder } from '../agent/llm/create-responder.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { createApp } from '../app.js';
+import { loadConfig } from '../config.js';
 import { asyncStdout, createLogger } from '../logger.js';
-import { SessionError } from '../sessions/errors.js';
-import { SessionManager } from '../sessions/manager.js';
-import { assertSessionId } from '../sessions/session-id.js';
+import { CHAT, ERRORS, HELP, PROGRAM_DESCRIPTION, systemReason } from '../texts/cli.js';
+import { sessionIdArgument } from './arguments.js';
 import { runChat } from './chat.js';
-import { CliError, registerSessionCommands } from './sessions.js';
+import { ChatTokens } from './chat-tokens.js';
+import { CliError } from './cli-error.js';
+import { useCommanderTexts } from './commander-texts.js';
+import { describeFailure, oneLine } from './failure.js';
+import { registerSessionCommands } from './sessions.js';
 
-const program = new Command('cql-agent').description('CQL Agent: assistente de reparos domésticos');
+/** Prints the failure's line (unless commander already did) and sets the exit code. */
+function report(error: unknown): void {
+  const failure = describeFailure(error);
+  if (failure.message !== undefined)
+    process.stderr.write(`${ERRORS.prefix}${oneLine(failure.message)}\n`);
+  process.exitCode = failure.exitCode;
+}
+
+// An error outside a command's promise (a stream's 'error' event, a stray rejection) is one line
+// too. Under `serve`, close-with-grace also listens: it closes the server, then exits.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    report(error);
+    if (process.listenerCount(event) === 1) process.exit();
+  });
+}
+// Standard error gone (a closed pipe): nothing left to tell.
+process.stderr.on('error', () => process.exit());
+// `cql-agent sessions export | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') {
+    const reason = systemReason(error.code, error.message);
+    report(new CliError(ERRORS.cannotWriteStandardOutput(reason)));
+  }
+  process.exit();
+});
+
+const program = useCommanderTexts(new Command('cql-agent').description(PROGRAM_DESCRIPTION));
 // Usage errors (commander has printed them) exit 2 like the others; set before the subcommands,
 // which inherit it.
 program.exitOverride();
 
 program
   .command('serve')
-  .description('run the HTTP API (HOST, PORT; sessions in memory, or in Redis with USE_REDIS=true)')
+  .description(HELP.serve)
   .action(async () => {
     const config = loadConfig();
     // Loaded here: the HTTP stack is not needed by the other commands, which start faster.
@@ -28,52 +60,38 @@ program
 
 program
   .command('chat')
-  .description("interactive assistant in the terminal ('novo' for a new problem, 'sair' to quit)")
-  .option('-s, --session <id>', 'session id to start or continue', 'default')
-  .action(async (options: { session: string }) => {
-    assertSessionId(options.session);
+  .description(HELP.chat)
+  .option('-s, --session <id>', HELP.chatSession, sessionIdArgument)
+  .option('-t, --token <token>', CHAT.tokenOption)
+  .action(async (options: { session?: string; token?: string }) => {
     const config = loadConfig();
     // Logs go to standard error so they do not mix with the conversation.
     const logger = createLogger({
       level: config.logLevel,
       destination: pino.destination({ dest: 2, sync: true }),
     });
-    const responder = await createResponder(config, logger);
-    const manager = await SessionManager.create({ config, logger, responder });
+    // Beside the generated admin key: the folder the service keeps its own state in.
+    const tokensPath = join(dirname(resolve(config.api.adminApiKeyFile)), 'chat-tokens.json');
+    const tokens = await ChatTokens.open(tokensPath);
+    const app = await createApp({ config, logger });
     try {
       await runChat({
-        manager,
+        manager: app.manager,
         sessionId: options.session,
+        token: options.token,
+        tokens,
         input: process.stdin,
         output: process.stdout,
       });
     } finally {
-      await manager.close();
+      await app.close();
     }
   });
 
 registerSessionCommands(program);
-// `cql-agent sessions export | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
 
 try {
   await program.parseAsync();
 } catch (error) {
-  // Expected failures are one clear line; anything else keeps its stack.
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof CliError) {
-    process.stderr.write(`cql-agent: ${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else if (error instanceof ConfigError) {
-    process.stderr.write(`cql-agent: invalid configuration: ${error.problems.join('; ')}\n`);
-    process.exitCode = 2;
-  } else {
-    const expected = error instanceof SessionError;
-    process.stderr.write(`cql-agent: ${expected ? error.message : (error as Error).stack}\n`);
-    process.exitCode = expected ? 2 : 1;
-  }
+  report(error);
 }

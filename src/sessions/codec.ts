@@ -8,7 +8,13 @@
  * With a SessionCipher, the unbounded fields are replaced by one `sealed` field holding them
  * encrypted; the head stays readable for listings and for Redis's compare-and-set. Clear values
  * (written before encryption was turned on) are still read, and encrypted on their next save.
+ *
+ * Every encoding writes a fresh `write_id` in the head (before `created_at`): two stored values
+ * with the same one are the same value, so a compare-and-set tells "already written" from the
+ * head alone. It is a stamp for the stores, not part of the record: decoding drops it, and values
+ * written without one are read as before.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AGENT_STATES } from '../agent/types.js';
 import {
@@ -19,6 +25,7 @@ import {
   sealedJson,
 } from './cipher.js';
 import { SessionCorruptError, SessionTooLargeError } from './errors.js';
+import { historyJson, rememberHistory } from './history-text.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -38,6 +45,19 @@ const headSchema = z.object({
   use_web_search: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
+  /** When the conversation was last started over (its history cleared); null: never. Values
+   * written before the field existed read as null. */
+  reset_at: timestamp.nullable().default(null),
+  /** SHA-256 (hex) of the session token; null: the session is reachable by its id alone (values
+   * written before tokens existed, and imports of them). */
+  token_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be 64 hexadecimal digits')
+    .nullable()
+    .default(null),
+  /** The knowledge-base guide of the first answer to the current problem (for the outcomes by
+   * topic); null before an answer, after a reset, or when no guide was used. */
+  topic: z.string().max(200).nullable().default(null),
 });
 
 const bodySchema = z.object({
@@ -61,6 +81,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const base64 = z.string().regex(BASE64, 'must be base64');
 const sealedRecordSchema = headSchema
   .extend({
+    write_id: z.string().optional(),
     sealed: z.object({
       alg: z.literal(SEALED_ALGORITHM),
       kid: z.string().min(1).max(64),
@@ -75,6 +96,9 @@ const sealedRecordSchema = headSchema
 /** One session as stored. */
 export type SessionRecord = z.output<typeof recordSchema>;
 export type SessionHead = z.output<typeof headSchema>;
+/** A record to encode: the fields added later may be left out (they are written as null). */
+export type SessionRecordInput = Omit<SessionRecord, 'reset_at' | 'token_sha256' | 'topic'> &
+  Partial<Pick<SessionRecord, 'reset_at' | 'token_sha256' | 'topic'>>;
 
 export interface EncodeLimits {
   /** Older messages beyond this count are dropped. */
@@ -85,24 +109,31 @@ export interface EncodeLimits {
   cipher?: SessionCipher | undefined;
 }
 
-/** The head fields, in canonical order (the schema's). */
-const HEAD_FIELDS = Object.keys(headSchema.shape);
+/** The head fields as stored, in canonical order: the schema's, with the write id before
+ * created_at. */
+const STORED_HEAD_FIELDS = Object.keys(headSchema.shape).flatMap((field) =>
+  field === 'created_at' ? ['write_id', field] : [field],
+);
 
 /** The head as encodeSession writes it: also what encryption binds the body to. */
-function headJson(head: SessionHead): string {
-  // An array replacer writes exactly these keys, in this order.
-  return JSON.stringify(head, HEAD_FIELDS);
+function headJson(head: SessionHead & { write_id?: string | undefined }): string {
+  // An array replacer writes exactly these keys, in this order (and none that is undefined).
+  return JSON.stringify(head, STORED_HEAD_FIELDS);
 }
 
 /** Serializes a record, trimming history oldest-first; throws SessionTooLargeError past maxBytes. */
 export function encodeSession(
   sessionId: string,
-  record: SessionRecord,
+  record: SessionRecordInput,
   limits: EncodeLimits,
 ): { json: string; record: SessionRecord } {
   const history = record.conversation_history;
+  const kept =
+    history.length > limits.maxHistoryMessages
+      ? history.slice(history.length - limits.maxHistoryMessages)
+      : history;
   // In the schema's order, head first. (Written out: spreading a head object costs about 2 µs
-  // on every save.)
+  // on every save, and leaving a field out of one by destructuring about as much.)
   const canonical: SessionRecord = {
     schema_version: SCHEMA_VERSION,
     version: record.version,
@@ -113,13 +144,31 @@ export function encodeSession(
     use_web_search: record.use_web_search,
     created_at: record.created_at,
     updated_at: record.updated_at,
+    reset_at: record.reset_at ?? null,
+    token_sha256: record.token_sha256 ?? null,
+    topic: record.topic ?? null,
     problem: record.problem,
-    conversation_history:
-      history.length > limits.maxHistoryMessages
-        ? history.slice(history.length - limits.maxHistoryMessages)
-        : history,
+    conversation_history: kept,
   };
-  let json = JSON.stringify(canonical);
+  // As stored: with the write id, and the history last, as text (mostly the text it was read
+  // from: see history-text.ts).
+  const fields = JSON.stringify({
+    schema_version: SCHEMA_VERSION,
+    version: canonical.version,
+    state: canonical.state,
+    current_attempt: canonical.current_attempt,
+    max_attempts: canonical.max_attempts,
+    use_rag: canonical.use_rag,
+    use_web_search: canonical.use_web_search,
+    write_id: randomUUID(),
+    created_at: canonical.created_at,
+    updated_at: canonical.updated_at,
+    reset_at: canonical.reset_at,
+    token_sha256: canonical.token_sha256,
+    topic: canonical.topic,
+    problem: canonical.problem,
+  });
+  let json = `${fields.slice(0, -1)},"conversation_history":${historyJson(kept)}}`;
   if (limits.cipher) {
     // Split into the head and the body at the first key after the head. A quote inside a JSON
     // string is always escaped, so `,"problem":` can only be that key.
@@ -170,19 +219,130 @@ export function decodeSession(
   raw: string,
   cipher?: SessionCipher,
 ): SessionRecord {
-  let value: unknown = unsealCanonical(sessionId, raw, cipher);
-  if (value === undefined) {
-    value = parseJson(sessionId, raw);
-    checkSchemaVersion(sessionId, value);
-    if (typeof value === 'object' && value !== null && 'sealed' in value) {
-      value = unseal(sessionId, value, cipher);
-    }
+  // The JSON text of the record: the value itself, or its head and decrypted body as one text.
+  const opened = unsealCanonical(sessionId, raw, cipher);
+  let text = opened ?? raw;
+  let value = parseJson(sessionId, text);
+  checkSchemaVersion(sessionId, value);
+  if (opened === undefined && isPlainObject(value) && 'sealed' in value) {
+    value = unseal(sessionId, value, cipher);
+    text = '';
+  }
+  const exact = exactRecord(value);
+  if (exact !== undefined) {
+    rememberStoredHistory(exact, text);
+    return exact;
   }
   const result = recordSchema.safeParse(value);
   if (!result.success) {
     throw new SessionCorruptError(sessionId, describeIssues(result.error), { cause: result.error });
   }
   return result.data;
+}
+
+// The checks of the schemas above, written out for values that pass them whole (see
+// exactRecord); the timestamp pattern is the schema's own.
+const TIMESTAMP = timestamp._zod.def.pattern ?? /^$/;
+const TOKEN_SHA256 = /^[0-9a-f]{64}$/;
+const STATES: ReadonlySet<unknown> = new Set(AGENT_STATES);
+const ROLES: ReadonlySet<unknown> = new Set(['user', 'assistant']);
+const RECORD_KEYS = Object.keys(recordSchema.shape).length;
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isTimestamp = (v: unknown): v is string => typeof v === 'string' && TIMESTAMP.test(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Own keys of a parsed JSON object (whose prototype has none that enumerate). */
+function keyCount(value: object): number {
+  let count = 0;
+  for (const _ in value) count++;
+  return count;
+}
+
+/** Whether every head field is present and valid, as headSchema would find it (no default to
+ * apply). */
+function isExactHead(v: Record<string, unknown>): boolean {
+  return (
+    v.schema_version === SCHEMA_VERSION &&
+    isCount(v.version) &&
+    STATES.has(v.state) &&
+    isCount(v.current_attempt) &&
+    isCount(v.max_attempts) &&
+    v.max_attempts >= 1 &&
+    v.current_attempt <= v.max_attempts &&
+    typeof v.use_rag === 'boolean' &&
+    typeof v.use_web_search === 'boolean' &&
+    isTimestamp(v.created_at) &&
+    isTimestamp(v.updated_at) &&
+    (v.reset_at === null || isTimestamp(v.reset_at)) &&
+    (v.token_sha256 === null ||
+      (typeof v.token_sha256 === 'string' && TOKEN_SHA256.test(v.token_sha256))) &&
+    (v.topic === null || (typeof v.topic === 'string' && v.topic.length <= 200))
+  );
+}
+
+/** A message of exactly its three fields, valid: the schema would return a copy of it. */
+function isExactMessage(m: unknown): boolean {
+  return (
+    isPlainObject(m) &&
+    ROLES.has(m.role) &&
+    typeof m.content === 'string' &&
+    isTimestamp(m.at) &&
+    keyCount(m) === 3
+  );
+}
+
+/**
+ * The record of a parsed value holding exactly the record's fields (and perhaps the write id),
+ * all valid: what recordSchema would return, built without running it (it copies every object
+ * it checks); its history is the parsed array itself. Undefined for anything else, which the
+ * schema then reads, completes (defaults) or refuses with its reasons.
+ */
+function exactRecord(value: unknown): SessionRecord | undefined {
+  if (!isPlainObject(value) || !isExactHead(value)) return undefined;
+  const v = value as SessionRecord & Record<string, unknown>;
+  const history: unknown = v.conversation_history;
+  if (
+    !(v.problem === null || typeof v.problem === 'string') ||
+    !Array.isArray(history) ||
+    keyCount(v) !== RECORD_KEYS + ('write_id' in v ? 1 : 0) ||
+    !history.every(isExactMessage)
+  ) {
+    return undefined;
+  }
+  return {
+    schema_version: SCHEMA_VERSION,
+    version: v.version,
+    state: v.state,
+    current_attempt: v.current_attempt,
+    max_attempts: v.max_attempts,
+    use_rag: v.use_rag,
+    use_web_search: v.use_web_search,
+    created_at: v.created_at,
+    updated_at: v.updated_at,
+    reset_at: v.reset_at,
+    token_sha256: v.token_sha256,
+    topic: v.topic,
+    problem: v.problem,
+    conversation_history: v.conversation_history,
+  };
+}
+
+const HISTORY_KEY = ',"conversation_history":[';
+
+/**
+ * Remembers the stored text of a decoded history (see history-text.ts) when `text`, the JSON of
+ * `record`, ends with it: the history written once, as the last field, is the text between its
+ * key and the closing brace. (Were the key written twice, the later one would be the one
+ * JSON.parse kept: then nothing is remembered.)
+ */
+function rememberStoredHistory(record: SessionRecord, text: string): void {
+  if (record.conversation_history.length === 0 || !text.endsWith(']}')) return;
+  const key = text.indexOf(HISTORY_KEY);
+  if (key === -1 || text.indexOf('"conversation_history"', key + HISTORY_KEY.length) !== -1) {
+    return;
+  }
+  rememberHistory(record.conversation_history, text.slice(key + HISTORY_KEY.length - 1, -1));
 }
 
 const SEALED_START = `,"sealed":{"alg":"${SEALED_ALGORITHM}","kid":"`;
@@ -198,14 +358,15 @@ function noKey(sessionId: string, kid: string): SessionCorruptError {
 
 /**
  * An encrypted value in the canonical layout this codec writes, opened without parsing the
- * ciphertext as JSON: the head is the text before `"sealed"`, the fields are at known places.
- * Undefined for any other layout or body (then the general path below reads it).
+ * ciphertext as JSON (the head is the text before `"sealed"`, the fields are at known places):
+ * the JSON text of its record. Undefined for any other layout or body (then the general path
+ * below reads it).
  */
 function unsealCanonical(
   sessionId: string,
   raw: string,
   cipher: SessionCipher | undefined,
-): object | undefined {
+): string | undefined {
   const at = raw.substring(0, HEAD_BYTES).indexOf(SEALED_START);
   if (at === -1 || !raw.endsWith('"}}')) return undefined;
   const start = at + SEALED_START.length;
@@ -226,11 +387,8 @@ function unsealCanonical(
   });
   // Not the body this codec writes (it starts with its first field): the general path reads it.
   if (!plaintext.startsWith('{"')) return undefined;
-  // The head and the body as one object, parsed once: the record a clear value parses to.
-  const value = parseJson(sessionId, `${headFields},${plaintext.slice(1)}`);
-  checkSchemaVersion(sessionId, value);
-  // Validated once, whole, by the caller.
-  return value as object;
+  // The head and the body as one text, parsed once by the caller: what a clear value holds.
+  return `${headFields},${plaintext.slice(1)}`;
 }
 
 function unseal(sessionId: string, value: object, cipher: SessionCipher | undefined): unknown {
@@ -307,6 +465,23 @@ export function decodeHead(sessionId: string, prefix: string): SessionHead | und
     return undefined;
   }
   checkSchemaVersion(sessionId, value);
+  if (isPlainObject(value) && isExactHead(value)) {
+    const v = value as SessionHead;
+    return {
+      schema_version: SCHEMA_VERSION,
+      version: v.version,
+      state: v.state,
+      current_attempt: v.current_attempt,
+      max_attempts: v.max_attempts,
+      use_rag: v.use_rag,
+      use_web_search: v.use_web_search,
+      created_at: v.created_at,
+      updated_at: v.updated_at,
+      reset_at: v.reset_at,
+      token_sha256: v.token_sha256,
+      topic: v.topic,
+    };
+  }
   const result = headSchema.safeParse(value);
   if (!result.success) {
     throw new SessionCorruptError(sessionId, describeIssues(result.error), { cause: result.error });

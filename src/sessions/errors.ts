@@ -22,10 +22,14 @@ export abstract class SessionError extends Error {
 export class InvalidSessionIdError extends SessionError {
   readonly code = 'ERR_INVALID_SESSION_ID';
 
+  /** The value refused, as a message may show it (quoted, shortened). */
+  readonly received: string;
+
   constructor(received: unknown) {
     super(
       `Invalid session id ${describeValue(received)}: use 1-128 characters of letters, digits, '_' or '-'`,
     );
+    this.received = describeValue(received);
   }
 }
 
@@ -37,12 +41,28 @@ export class SessionNotFoundError extends SessionError {
   }
 }
 
+/** The session exists and is held by someone else: the token presented is missing or wrong. */
+export class SessionAccessDeniedError extends SessionError {
+  readonly code = 'ERR_SESSION_ACCESS_DENIED';
+
+  constructor(
+    readonly sessionId: string,
+    /** Whether a token was presented at all. */
+    readonly tokenGiven: boolean,
+  ) {
+    super(
+      `Session "${sessionId}" needs its session token (${tokenGiven ? 'the one given does not match' : 'none was given'})`,
+    );
+  }
+}
+
 export class SessionCorruptError extends SessionError {
   readonly code = 'ERR_SESSION_CORRUPT';
 
   constructor(
     readonly sessionId: string,
-    reason: string,
+    /** What is wrong with the value. */
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(`Session "${sessionId}" holds an unreadable value: ${reason}`, options);
@@ -83,7 +103,8 @@ export class StoreFullError extends SessionError {
 
   constructor(
     readonly operation: string,
-    reason: string,
+    /** What the store said. */
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(`The session store refused ${operation}: ${reason}`, options);
@@ -96,7 +117,8 @@ export class StoreUnavailableError extends SessionError {
   constructor(
     readonly backend: string,
     readonly operation: string,
-    reason: string,
+    /** Why it failed (the store's words). */
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
     super(`The ${backend} session store failed during ${operation}: ${reason}`, options);

@@ -3,11 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { type Config, ConfigError } from '../config.js';
 import { componentLogger, type Logger } from '../logger.js';
+import { PROBLEMS } from '../texts/config.js';
 import { cipherFor } from './cipher.js';
+import { sessionMerge } from './merge.js';
 import { SnapshottedMemoryStore } from './snapshot.js';
 import { FailoverStore } from './stores/failover.js';
 import { MemorySessionStore } from './stores/memory.js';
 import { RedisSessionStore, type RedisStoreOptions } from './stores/redis.js';
+import { quarantineKeepsSlot } from './stores/redis-keys.js';
 import type { SessionStore } from './types.js';
 
 /** `logger` is the root logger; each part logs under its own name. */
@@ -16,11 +19,13 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
   const memory = () =>
     new MemorySessionStore({
       maxSessions: config.memoryMaxSessions,
+      maxValueBytes: config.sessionMaxBytes,
       logger: componentLogger(logger, 'sessions.memory'),
     });
   if (!config.useRedis && config.memorySnapshotPath) {
     const store = new SnapshottedMemoryStore(config.memorySnapshotPath, {
       maxSessions: config.memoryMaxSessions,
+      maxValueBytes: config.sessionMaxBytes,
       logger: componentLogger(logger, 'sessions.memory'),
       intervalMs: config.memorySnapshotIntervalSeconds * 1000,
     });
@@ -72,25 +77,35 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
     );
   }
   // Redis, with a memory copy to continue on while it is away; without Redis at start-up, memory
-  // until a probe finds it.
+  // until a probe finds it. Sessions changed on two instances meanwhile are merged on recovery.
   return new FailoverStore({
     redis,
     connect,
     local: memory(),
     ttlSeconds: config.sessionTtl,
     logger: componentLogger(logger, 'sessions.failover'),
+    merge: sessionMerge({
+      maxHistoryMessages: config.maxHistoryMessages,
+      maxBytes: config.sessionMaxBytes,
+      cipher: cipherFor(config.encryptionKeys),
+    }),
   });
 }
 
 /** The Redis store's options from the configuration; the TLS files are read here. */
 export function redisStoreOptions(config: Config, logger: Logger): RedisStoreOptions {
   const { redis } = config;
+  // Quarantine renames a key within its slot: on a Cluster, braces in the prefix must make a tag.
+  if (redis.clusterNodes.length > 0 && !quarantineKeepsSlot(config.keyPrefix)) {
+    throw new ConfigError([PROBLEMS.keyPrefixBraces(JSON.stringify(config.keyPrefix))]);
+  }
   const read = (variable: string, path: string | undefined) => {
     if (path === undefined) return undefined;
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new ConfigError([`${variable} ${path}: ${(error as Error).message}`]);
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw new ConfigError([PROBLEMS.tlsFileUnreadable(variable, path, code, message)]);
     }
   };
   return {
@@ -105,6 +120,7 @@ export function redisStoreOptions(config: Config, logger: Logger): RedisStoreOpt
     keyPrefix: config.keyPrefix,
     connectTimeoutMs: redis.connectTimeoutMs,
     commandTimeoutMs: redis.commandTimeoutMs,
+    maxValueBytes: config.sessionMaxBytes,
     logger,
   };
 }

@@ -4,16 +4,30 @@
  * it closes; they are read back when it opens. The same file can be imported into Redis with
  * `cql-agent sessions import`, which moves a deployment from memory to Redis without losing its
  * sessions. A crash loses what changed since the last write.
+ *
+ * The file holds every conversation: it is created with mode 0600 (a temporary file beside it,
+ * then a rename), and MEMORY_SNAPSHOT_PATH must be a regular file or a new path. A device, FIFO,
+ * socket, directory or symbolic link there stops the start-up with one clear error.
  */
-import { constants, createReadStream, existsSync } from 'node:fs';
-import { access, copyFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, copyFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config.js';
+import { AtomicFile } from '../files/atomic-file.js';
+import { kindAt, NotARegularFileError } from '../files/file-kind.js';
+import { openRegularFile } from '../files/open-regular-file.js';
+import { readLines } from '../files/read-lines.js';
+import { SNAPSHOT, systemReason } from '../texts/cli.js';
 import type { SessionCipher } from './cipher.js';
 import { MemorySessionStore, type MemoryStoreOptions } from './stores/memory.js';
-import { exportSessions, type ImportOptions, importSessions } from './transfer.js';
+import {
+  exportSessions,
+  type ImportOptions,
+  type ImportReport,
+  importSessions,
+  maxImportLineBytes,
+} from './transfer.js';
 
 export interface SnapshotOptions extends MemoryStoreOptions {
   logger: Logger;
@@ -54,19 +68,33 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
 
   async #read(options: ImportOptions): Promise<void> {
     this.#cipher = options.cipher;
+    const reason = (error: unknown) =>
+      systemReason((error as NodeJS.ErrnoException).code, (error as Error).message);
     try {
       await access(dirname(resolve(this.#path)), constants.W_OK);
     } catch (error) {
-      throw new ConfigError([
-        `MEMORY_SNAPSHOT_PATH ${JSON.stringify(this.#path)}: its folder cannot be written (${(error as Error).message})`,
-      ]);
+      throw new ConfigError([SNAPSHOT.folderNotWritable(this.#path, reason(error))]);
     }
-    if (!existsSync(this.#path)) return;
-    const report = await importSessions(
-      this,
-      createInterface({ input: createReadStream(this.#path) }),
-      options,
-    );
+    const kind = await kindAt(this.#path);
+    if (kind === undefined) return;
+    if (kind !== 'file') throw new ConfigError([SNAPSHOT.notARegularFile(this.#path, kind)]);
+    let report: ImportReport;
+    try {
+      // Opened without following a link and checked again once open: what was just looked at.
+      const file = await openRegularFile(this.#path);
+      try {
+        const lines = readLines(file.createReadStream({ autoClose: false }), {
+          maxLineBytes: maxImportLineBytes(options.maxBytes),
+        });
+        report = await importSessions(this, lines, options);
+      } finally {
+        await file.close();
+      }
+    } catch (error) {
+      if (error instanceof NotARegularFileError)
+        throw new ConfigError([SNAPSHOT.notARegularFile(this.#path, error.kind)]);
+      throw new ConfigError([SNAPSHOT.unreadable(this.#path, reason(error))]);
+    }
     this.#logger.info(
       {
         event_type: 'memory_snapshot_loaded',
@@ -80,13 +108,14 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
       // The file is rewritten at shutdown: keep the lines that could not be read (a key no
       // longer configured, say) in a copy, not only in a log line.
       const kept = `${this.#path}.unread-${Date.now()}`;
-      await copyFile(this.#path, kept);
+      await copyFile(this.#path, kept, constants.COPYFILE_EXCL);
+      await chmod(kept, 0o600);
       this.#logger.warn(
         {
           event_type: 'memory_snapshot_unread',
           path: kept,
           failed: report.failed.length,
-          first_failure: report.failed[0],
+          first_failure: { line: report.failed[0]?.line, reason: report.failed[0]?.reason },
         },
         'Sessões do snapshot que não puderam ser lidas foram guardadas numa cópia',
       );
@@ -108,23 +137,26 @@ export class SnapshottedMemoryStore extends MemorySessionStore {
     return this.#writing;
   }
 
-  /** Writes the snapshot atomically: a temporary file, then a rename. */
+  /** Writes the snapshot atomically: a temporary file (0600), then a rename. */
   async #write(final: boolean): Promise<void> {
     const changes = this.changes;
+    let file: AtomicFile | undefined;
     try {
-      const lines: string[] = [];
-      for await (const line of exportSessions(this, { cipher: this.#cipher }))
-        lines.push(JSON.stringify(line));
-      const temporary = `${this.#path}.tmp`;
-      await writeFile(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-      await rename(temporary, this.#path);
+      file = await AtomicFile.create(this.#path);
+      let sessions = 0;
+      for await (const line of exportSessions(this, { cipher: this.#cipher })) {
+        await file.write(`${JSON.stringify(line)}\n`);
+        sessions++;
+      }
+      await file.commit();
       this.#written = changes;
       // Every interval would be one line at info: only the one at shutdown is.
       this.#logger[final ? 'info' : 'debug'](
-        { event_type: 'memory_snapshot_saved', path: this.#path, sessions: lines.length },
+        { event_type: 'memory_snapshot_saved', path: this.#path, sessions },
         'Sessões em memória gravadas no snapshot',
       );
     } catch (error) {
+      await file?.discard();
       this.#logger.error(
         {
           event_type: 'memory_snapshot_failed',

@@ -8,7 +8,12 @@
  * Encrypted sessions stay encrypted in the file: an export checks that each one opens with the
  * configured keys and writes it as stored; an import opens each one (so its key must be
  * configured) and stores it encrypted with the current writing key.
+ *
+ * An import trusts nothing in the file: the expiry is capped at MAX_SESSION_TTL_SECONDS, and a
+ * line longer than maxImportLineBytes() is reported without being read whole (see readLines).
  */
+import { MAX_SESSION_TTL_SECONDS } from '../config.js';
+import { UnreadLine } from '../files/read-lines.js';
 import type { SessionCipher } from './cipher.js';
 import {
   decodeHead,
@@ -32,13 +37,48 @@ export interface ExportedSession {
   session: object;
 }
 
+/** Why a line was not imported, for a message in the reader's language. */
+export type ImportProblem =
+  | { code: 'line_too_long'; bytes: number; limit: number }
+  | { code: 'not_utf8' }
+  | { code: 'not_json' }
+  | { code: 'not_object' }
+  | { code: 'bad_session_id' }
+  | { code: 'bad_expires_at' }
+  | { code: 'bad_ttl' }
+  /** The session itself was refused (a SessionError: unreadable, too large...) or the store
+   * failed. */
+  | { code: 'error'; error: Error };
+
+export interface ImportFailure {
+  /** 1 for the first line of the file. */
+  line: number;
+  /** In English, for logs. */
+  reason: string;
+  problem: ImportProblem;
+}
+
 export interface ImportReport {
   imported: number;
   /** A session updated as late or later is already stored. */
   skipped: number;
   /** Past its expiry time. */
   expired: number;
-  failed: Array<{ line: number; reason: string }>;
+  failed: ImportFailure[];
+}
+
+/**
+ * Room on a line beside the session itself. The session in a line is its stored JSON, which
+ * SESSION_MAX_BYTES already bounds with any base64 of an encrypted body and any escapes (it is
+ * embedded as an object, not as a string, so nothing is escaped twice). The wrapper around it
+ * (`session_id` of up to 128 characters, `ttl`, `expires_at` and the keys) takes about 250
+ * bytes; the rest leaves room for a file written by another tool with spaces or `\u` escapes.
+ */
+export const IMPORT_LINE_OVERHEAD_BYTES = 16 * 1024;
+
+/** The longest line an import reads: longer ones are counted, dropped and reported. */
+export function maxImportLineBytes(sessionMaxBytes: number): number {
+  return sessionMaxBytes + IMPORT_LINE_OVERHEAD_BYTES;
 }
 
 export interface ExportOptions {
@@ -81,28 +121,47 @@ interface ParsedLine {
   session: SessionRecord;
 }
 
+/** A line refused before its session is looked at. */
+class LineRefusedError extends Error {
+  constructor(
+    readonly problem: ImportProblem,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
 function parseLine(text: string, now: number, cipher: SessionCipher | undefined): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error('not valid JSON');
+    throw new LineRefusedError({ code: 'not_json' }, 'not valid JSON');
   }
   const line = value as Partial<ExportedSession> | null;
-  if (typeof line !== 'object' || line === null) throw new Error('not a JSON object');
-  if (!isValidSessionId(line.session_id)) throw new Error('session_id missing or invalid');
+  if (typeof line !== 'object' || line === null || Array.isArray(line))
+    throw new LineRefusedError({ code: 'not_object' }, 'not a JSON object');
+  if (!isValidSessionId(line.session_id))
+    throw new LineRefusedError({ code: 'bad_session_id' }, 'session_id missing or invalid');
   let ttl: number | null;
   if (typeof line.expires_at === 'string') {
     const at = Date.parse(line.expires_at);
-    if (Number.isNaN(at)) throw new Error('expires_at is not a date');
+    if (Number.isNaN(at))
+      throw new LineRefusedError({ code: 'bad_expires_at' }, 'expires_at is not a date');
     ttl = Math.max(0, Math.ceil((at - now) / 1000));
   } else if (line.ttl === null || line.ttl === undefined) {
     ttl = null;
   } else if (Number.isSafeInteger(line.ttl) && line.ttl >= 0) {
     ttl = line.ttl;
   } else {
-    throw new Error('ttl must be a whole number of seconds or null');
+    throw new LineRefusedError(
+      { code: 'bad_ttl' },
+      'ttl must be a whole number of seconds or null',
+    );
   }
+  // No file sets a longer life than the configuration allows (an expiry in year 9999 would be
+  // 251 billion seconds).
+  if (ttl !== null) ttl = Math.min(ttl, MAX_SESSION_TTL_SECONDS);
   // Validated like a stored value: the same rules, the same messages.
   const session = decodeSession(line.session_id, JSON.stringify(line.session ?? null), cipher);
   return { sessionId: line.session_id, ttl, session };
@@ -144,15 +203,41 @@ async function importOne(
   return write.outcome === 'written';
 }
 
+function failure(line: number, error: unknown): ImportFailure {
+  if (error instanceof LineRefusedError)
+    return { line, reason: error.message, problem: error.problem };
+  const cause = error instanceof Error ? error : new Error(String(error));
+  return { line, reason: cause.message, problem: { code: 'error', error: cause } };
+}
+
+function unread(line: number, text: UnreadLine): ImportFailure {
+  if (text.problem === 'not-utf8')
+    return { line, reason: 'not valid UTF-8', problem: { code: 'not_utf8' } };
+  return {
+    line,
+    reason: `line of ${text.bytes} bytes, over the ${text.maxBytes}-byte limit`,
+    problem: { code: 'line_too_long', bytes: text.bytes, limit: text.maxBytes },
+  };
+}
+
+/**
+ * Imports each line in turn; `lines` gives the n-th line of the file as its n-th value (from
+ * readLines, which also hands over the lines it did not read as UnreadLine).
+ */
 export async function importSessions(
   store: SessionStore,
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string | UnreadLine>,
   options: ImportOptions,
 ): Promise<ImportReport> {
   const report: ImportReport = { imported: 0, skipped: 0, expired: 0, failed: [] };
   let number = 0;
   for await (const text of lines) {
     number++;
+    if (text instanceof UnreadLine) {
+      report.failed.push(unread(number, text));
+      options.onProgress?.(number);
+      continue;
+    }
     if (text.trim() === '') continue;
     try {
       const line = parseLine(text, Date.now(), options.cipher);
@@ -165,7 +250,7 @@ export async function importSessions(
         else report.skipped++;
       }
     } catch (error) {
-      report.failed.push({ line: number, reason: (error as Error).message });
+      report.failed.push(failure(number, error));
     }
     options.onProgress?.(number);
   }

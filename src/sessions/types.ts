@@ -3,12 +3,16 @@
  * under validated session ids with a TTL; decoding and validation live above them.
  */
 
+import { DEFAULTS } from '../config/defaults.js';
+
 export type StoreBackend = 'memory' | 'redis';
 
 export interface StoredEntry {
   readonly id: string;
   /** The stored value; a prefix of it when `headBytes` was asked for. */
   readonly value: string;
+  /** Size of the whole stored value in bytes, when the store knows it without reading it. */
+  readonly bytes?: number;
   /** Remaining seconds; null when the entry has no expiry. */
   readonly ttl: number | null;
 }
@@ -28,8 +32,22 @@ export interface ListPage {
   readonly cursor: string | undefined;
 }
 
+/** The largest stored value a store reads, unless told otherwise: SESSION_MAX_BYTES's default. */
+export const DEFAULT_MAX_VALUE_BYTES = DEFAULTS.sessionMaxBytes;
+
 /** How long a quarantined value is kept for inspection. */
 export const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * What quarantine() did. `moved`: the value now lives under `movedTo` (a Redis key, or a name in
+ * the memory store's own quarantine). `gone`: nothing is stored under the session any more
+ * (expired, deleted, or moved by another caller). `replaced`: the session holds something else
+ * than what was read (a session written meanwhile), left where it is.
+ */
+export type QuarantineResult =
+  | { readonly outcome: 'moved'; readonly movedTo: string }
+  | { readonly outcome: 'gone' }
+  | { readonly outcome: 'replaced' };
 
 /**
  * Which stored versions allow a conditional write; a missing session counts as version 0 and an
@@ -51,10 +69,21 @@ export interface ConditionalWrite {
   readonly storedVersion: number;
 }
 
+/**
+ * Why a store that answers cannot do its whole job: `redis_oom`, Redis refuses writes for lack
+ * of memory (maxmemory with noeviction); `redis_noperm`, the ACL user lacks a command or key
+ * pattern the store needs.
+ */
+export type StoreDegradedReason = 'redis_oom' | 'redis_noperm';
+
 /** Where a store stands; what each backend can tell. */
 export interface StoreStatus {
   readonly backend: StoreBackend;
   readonly connected: boolean;
+  /** Set while the store answers but refuses part of its work. */
+  readonly degradedReason?: StoreDegradedReason;
+  /** For operators: the commands refused, or Redis's own error. */
+  readonly degradedDetail?: string;
   /** Keys Redis evicted under maxmemory since it started. */
   readonly evictedKeys?: number;
   readonly maxmemoryPolicy?: string;
@@ -63,13 +92,23 @@ export interface StoreStatus {
   readonly usedMemoryBytes?: number;
   readonly keyspaceHits?: number;
   readonly keyspaceMisses?: number;
+  /** How Redis is deployed: one server, a Cluster, or a master found through Sentinel. */
+  readonly topology?: 'single' | 'cluster' | 'sentinel';
+  /** Redis is configured, but sessions have been served from the memory copy since then. */
+  readonly onMemorySince?: Date;
+  /** Sessions changed or deleted on the memory copy, waiting to be written back to Redis. */
+  readonly pendingWritebacks?: number;
+  /** Values moved aside as unreadable (kept for inspection), when the store can count them. */
+  readonly quarantined?: number;
 }
 
 export interface SessionStore {
   readonly name: StoreBackend;
   /** Whether the store can serve requests right now (always true in memory). */
   readonly connected: boolean;
-  /** The value, or null if the session does not exist (or has expired). */
+  /** The value, or null if the session does not exist (or has expired). A value the store will
+   * not hand out (larger than its size limit, not text, of another Redis type) is a
+   * SessionCorruptError, and is not read whole. */
   get(id: string): Promise<string | null>;
   /** Writes the value and its TTL (seconds) in one step. */
   set(id: string, value: string, ttlSeconds: number): Promise<void>;
@@ -82,10 +121,11 @@ export interface SessionStore {
   ): Promise<ConditionalWrite>;
   /**
    * Moves an unreadable value aside (kept QUARANTINE_TTL_SECONDS for inspection); the session is
-   * then absent. Only the value given is moved (or, without one, a value that is not a string),
-   * so a valid session written meanwhile by someone else stays.
+   * then absent. `unreadable` is the value get() returned; without it (get() refused the value),
+   * only a value get() would refuse again is moved. Either way a valid session written meanwhile
+   * by someone else stays.
    */
-  quarantine(id: string, unreadable?: string): Promise<void>;
+  quarantine(id: string, unreadable?: string): Promise<QuarantineResult>;
   /** True when something was deleted. */
   delete(id: string): Promise<boolean>;
   exists(id: string): Promise<boolean>;

@@ -1,9 +1,9 @@
 /** `cql-agent serve` in a child process on a free loopback port, for end-to-end tests, the API
  * benchmark and the chaos run. Stopped by its PID. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './redis-server.js';
+import { until } from './until.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -25,19 +25,27 @@ process.on('exit', () => {
 
 async function answers(base: string): Promise<boolean> {
   try {
-    return (await fetch(`${base}/health`)).ok;
+    // A server that accepted the connection but is too busy to answer is asked again.
+    return (await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) })).ok;
   } catch {
     return false;
   }
 }
 
-/**
- * Starts the API with exactly this environment (plus PATH), and waits until it answers.
- * `quiet` discards its standard output (a benchmark's millions of log lines).
- */
+export interface StartApiOptions {
+  /** Discard its standard output (a benchmark's millions of log lines). @default false */
+  quiet?: boolean;
+  /**
+   * How long it may take to answer /health. Only a start that would never end fails on it: on a
+   * loaded machine, compiling the sources alone takes seconds. @default 60000
+   */
+  startTimeoutMs?: number;
+}
+
+/** Starts the API with exactly this environment (plus PATH), and waits until it answers. */
 export async function startApiProcess(
   env: Record<string, string>,
-  { quiet = false } = {},
+  { quiet = false, startTimeoutMs = 60000 }: StartApiOptions = {},
 ): Promise<ApiProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
@@ -70,13 +78,22 @@ export async function startApiProcess(
       return exited;
     },
   };
-  const deadline = Date.now() + 20000;
-  while (!(await answers(api.base))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await api.stop('SIGKILL');
-      throw new Error(`the API on port ${port} did not start:\n${output}`);
-    }
-    await sleep(50);
+  try {
+    await until(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
+        }
+        return answers(api.base);
+      },
+      'its /health',
+      startTimeoutMs,
+    );
+  } catch (error) {
+    await api.stop('SIGKILL');
+    throw new Error(
+      `the API on port ${port} did not start (${(error as Error).message}):\n${output}`,
+    );
   }
   return api;
 }

@@ -1,8 +1,10 @@
 /**
  * Small local HTTP servers that speak the wire formats the agent calls: Ollama's `/api/chat`,
  * OpenAI's `/v1/chat/completions` and SearxNG's `/search?format=json`. Each records the requests
- * it receives and answers as told: a reply, an HTTP error, malformed JSON, or nothing at all.
- * They listen on 127.0.0.1, on a free port, and are closed by the test file that started them.
+ * it receives and answers as told: a reply (whole, or streamed when the request asks for it), an
+ * HTTP error, malformed JSON, a stream that fails halfway or waits for the test, or nothing at
+ * all. They listen on 127.0.0.1, on a free port, and are closed by the test file that started
+ * them.
  */
 import {
   createServer,
@@ -41,12 +43,15 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(JSON.stringify(body));
 }
 
-/** A model reply in the server's own format (for SearxNG: no results). */
+/** A model reply in the server's own format (for SearxNG: no results); streamed a word at a
+ * time when the request asks for a stream. */
 export const reply =
   (text: string): Behaviour =>
   (request, response, wire) => {
     const model = request.body?.model ?? 'unknown';
-    if (wire === 'ollama') {
+    if (request.body?.stream === true && wire !== 'searxng') {
+      streamed({ tokens: text.match(/\S+\s*|\s+/g) ?? [], pauseMs: 0 })(request, response, wire);
+    } else if (wire === 'ollama') {
       sendJson(response, 200, {
         model,
         created_at: new Date().toISOString(),
@@ -85,11 +90,11 @@ export const json =
   (_request, response) =>
     sendJson(response, status, body);
 
-/** Raw text sent as JSON (malformed on purpose). */
+/** Raw text sent as JSON (malformed on purpose), or as another media type. */
 export const raw =
-  (text: string, status = 200): Behaviour =>
+  (text: string, status = 200, contentType = 'application/json'): Behaviour =>
   (_request, response) => {
-    response.writeHead(status, { 'content-type': 'application/json' });
+    response.writeHead(status, { 'content-type': contentType });
     response.end(text);
   };
 
@@ -103,6 +108,112 @@ export const trickle: Behaviour = (_request, response) => {
   const timer = setInterval(() => response.write('.'), 50);
   response.on('close', () => clearInterval(timer));
 };
+
+/** A door a streamed reply waits at until the test opens it. */
+export class Gate {
+  #open = false;
+  #waiting: Array<() => void> = [];
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  open(): void {
+    this.#open = true;
+    for (const resume of this.#waiting.splice(0)) resume();
+  }
+
+  wait(): Promise<void> {
+    return this.#open ? Promise.resolve() : new Promise((resume) => this.#waiting.push(resume));
+  }
+}
+
+export interface StreamScript {
+  /** The reply's pieces, sent in order, each as one chunk of the server's format. */
+  tokens: readonly string[];
+  /** Milliseconds between two pieces, as a model writes. @default 2 */
+  pauseMs?: number;
+  /** The piece of this index (0-based; tokens.length: the end of the reply) waits for `gate`. */
+  holdAt?: number;
+  gate?: Gate;
+  /** After this many pieces, fail instead of going on. */
+  failAfter?: number;
+  /** "close": the connection is destroyed; "error": the server's error chunk, then the end.
+   * @default "close" */
+  failWith?: 'close' | 'error';
+  /** Ollama's done_reason, OpenAI's finish_reason. @default "stop" */
+  finish?: string;
+  /** What the server did, in order: "sent:<piece>", then "end", "failed" or "client-closed". */
+  events?: string[];
+}
+
+function chunkOf(wire: Wire, model: string, text: string): string {
+  if (wire === 'ollama') {
+    const message = { role: 'assistant', content: text };
+    return `${JSON.stringify({ model, created_at: new Date().toISOString(), message, done: false })}\n`;
+  }
+  const choice = { index: 0, delta: { content: text }, finish_reason: null };
+  return `data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', model, choices: [choice] })}\n\n`;
+}
+
+function endOf(wire: Wire, model: string, finish: string): string {
+  if (wire === 'ollama') {
+    const message = { role: 'assistant', content: '' };
+    return `${JSON.stringify({ model, message, done: true, done_reason: finish, eval_count: 1 })}\n`;
+  }
+  const choice = { index: 0, delta: {}, finish_reason: finish };
+  return `data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', model, choices: [choice] })}\n\ndata: [DONE]\n\n`;
+}
+
+function errorOf(wire: Wire): string {
+  return wire === 'ollama'
+    ? `${JSON.stringify({ error: 'model runner has unexpectedly stopped' })}\n`
+    : `data: ${JSON.stringify({ error: { message: 'model crashed', type: 'server_error', code: 500 } })}\n\n`;
+}
+
+/** A reply streamed in the server's own format (NDJSON for Ollama, server-sent events for
+ * OpenAI), a piece at a time, as the script says. */
+export const streamed =
+  (script: StreamScript): Behaviour =>
+  (request, response, wire) => {
+    const model = request.body?.model ?? 'unknown';
+    const events = script.events ?? [];
+    // Closed by the client before the server ended the reply (done), or after.
+    let closed = false;
+    let done = false;
+    response.on('close', () => {
+      closed = true;
+      if (!done) events.push('client-closed');
+    });
+    response.on('error', () => {});
+    response.writeHead(200, {
+      'content-type': wire === 'ollama' ? 'application/x-ndjson' : 'text/event-stream',
+    });
+    const run = async () => {
+      const { tokens, pauseMs = 2 } = script;
+      for (let i = 0; i <= tokens.length; i++) {
+        if (i === script.holdAt) await script.gate?.wait();
+        if (closed) return;
+        if (i === script.failAfter) {
+          done = true;
+          events.push('failed');
+          if (script.failWith === 'error') response.end(errorOf(wire));
+          else response.destroy();
+          return;
+        }
+        if (i === tokens.length) break;
+        const token = tokens[i] as string;
+        response.write(chunkOf(wire, model, token));
+        events.push(`sent:${token}`);
+        if (pauseMs > 0) await new Promise((resume) => setTimeout(resume, pauseMs));
+      }
+      if (closed) return;
+      done = true;
+      response.end(endOf(wire, model, script.finish ?? 'stop'));
+      events.push('end');
+    };
+    void run();
+  };
 
 const ROUTES: Record<Wire, { method: string; path: string; base: string }> = {
   ollama: { method: 'POST', path: '/api/chat', base: '' },

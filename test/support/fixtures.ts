@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { OfflineResponder } from '../../src/agent/offline-responder.js';
+import { type AppOptions, createApp } from '../../src/app.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import type { SessionManager } from '../../src/sessions/manager.js';
 
 /** A Config from these variables only (no process environment, no .env file). */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -53,4 +55,10 @@ export function captureLogs(level: Config['logLevel'] = 'debug'): CapturedLogs {
     lines,
     records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
+}
+
+/** A session manager wired as the service wires it (src/app.ts): over `store`, or the store the
+ * configuration names (Redis with its memory copy, or memory). Its close() closes the store. */
+export async function openManager(options: AppOptions = {}): Promise<SessionManager> {
+  return (await createApp(options)).manager;
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisCli } from './redis-cluster.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
+import { until } from './until.js';
 
 export interface SentinelNode {
   readonly host: string;
@@ -40,20 +41,22 @@ export interface SentinelOptions {
 }
 
 const SENTINELS = 3;
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<string | undefined>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const problem = await check().catch((error: unknown) => String(error));
-    if (problem === undefined) return;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s: ${problem}`);
-    await delay(100);
-  }
+/** Generous: replication and the sentinels' discovery are slower on a loaded machine. */
+const READY_MS = 60000;
+
+/** Waits until `check` finds no problem; at the deadline, fails with the last one it found. */
+async function waitFor(what: string, check: () => Promise<string | undefined>): Promise<void> {
+  let problem: string | undefined;
+  await until(
+    async () => {
+      problem = await check().catch((error: unknown) => String(error));
+      return problem === undefined;
+    },
+    () => `${what}: ${problem}`,
+    READY_MS,
+    100,
+  );
 }
 
 /** redis-cli prints a flat reply as one value a line: field, value, field, value… */
@@ -113,7 +116,7 @@ export async function startSentinelSetup(options: SentinelOptions = {}): Promise
     servers.push(replica);
     // Sentinels learn of replicas from the master's INFO, which they read every 10 s once
     // connected: let the replica register first so that the first read already lists it.
-    await waitFor('the replica did not sync', 10000, async () => {
+    await waitFor('the replica to sync', async () => {
       const info = await redisCli(replica.port, password, ['INFO', 'replication']);
       return info.includes('master_link_status:up') ? undefined : info;
     });
@@ -126,7 +129,7 @@ export async function startSentinelSetup(options: SentinelOptions = {}): Promise
         return sentinel;
       }),
     );
-    await waitFor('the sentinels did not see the whole setup', 15000, async () => {
+    await waitFor('the sentinels to see the whole setup', async () => {
       const replies = await Promise.all(
         sentinels.map((sentinel) =>
           redisCli(sentinel.port, undefined, ['SENTINEL', 'MASTER', name]),

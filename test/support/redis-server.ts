@@ -123,7 +123,8 @@ function launch(port: number, dir: string, options: StartOptions): Promise<Child
   child.on('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail('did not become ready within 10 s'), 10000);
+    // Generous: only a server that would never be ready fails here, not a slow machine.
+    const timer = setTimeout(() => fail('did not become ready within 60 s'), 60000);
     function fail(reason: string) {
       clearTimeout(timer);
       child.kill('SIGKILL');

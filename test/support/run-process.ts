@@ -1,5 +1,5 @@
 /** Runs a Node.js program to its end with exactly this environment (plus PATH) and collects its
- * output; killed by PID after 30 s. */
+ * output; killed by PID after 90 s (a guard against a hang, generous for a loaded machine). */
 import { spawn } from 'node:child_process';
 
 export interface Run {
@@ -19,7 +19,7 @@ export function runNode(
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdin?.end(options.input);
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 90000);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk) => {

@@ -9,11 +9,22 @@ export interface TcpProxy {
   /** Drops every connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** What clients sent through it so far (their commands, as text), with `record`. */
+  sent(): string;
   close(): Promise<void>;
 }
 
-export async function startProxy(targetPort: number): Promise<TcpProxy> {
+export interface ProxyOptions {
+  /** Keep what clients send, for sent(): a test waits until a command went out. @default false */
+  record?: boolean;
+}
+
+export async function startProxy(
+  targetPort: number,
+  { record = false }: ProxyOptions = {},
+): Promise<TcpProxy> {
   let open = true;
+  let sent = '';
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     if (!open) {
@@ -26,6 +37,7 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
     }
+    if (record) client.on('data', (chunk: Buffer) => (sent += chunk.toString('latin1')));
     client.pipe(upstream).pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
@@ -42,6 +54,7 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     restore() {
       open = true;
     },
+    sent: () => sent,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -6,11 +6,12 @@
 import { join } from 'node:path';
 import { type Config, ConfigError } from '../../config.js';
 import { componentLogger, type Logger } from '../../logger.js';
+import { redactUrl } from '../../redact.js';
+import { PROBLEMS } from '../../texts/config.js';
 import { KnowledgeFormatError, loadKnowledgeBase } from '../knowledge.js';
 import { KnowledgeIndex } from '../knowledge-index.js';
 import { OfflineResponder } from '../offline-responder.js';
 import type { Responder } from '../types.js';
-import { redactUrl } from './http.js';
 import { LlmResponder } from './llm-responder.js';
 import type { ChatModel } from './model.js';
 import { OllamaChatModel } from './ollama.js';
@@ -26,15 +27,11 @@ async function knowledgeOf(dir: string | undefined): Promise<KnowledgeIndex> {
     return new KnowledgeIndex(await loadKnowledgeBase(dir));
   } catch (error) {
     if (dir !== undefined && error instanceof KnowledgeFormatError) {
-      throw new ConfigError([
-        `KNOWLEDGE_DIR has a malformed repair file ${JSON.stringify(join(dir, error.file))}: ${error.problem}`,
-      ]);
+      throw new ConfigError([PROBLEMS.knowledgeDirMalformed(join(dir, error.file), error.problem)]);
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (dir !== undefined && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) {
-      throw new ConfigError([
-        `KNOWLEDGE_DIR must be a readable folder of *.md repair files (received ${JSON.stringify(dir)}: ${code})`,
-      ]);
+      throw new ConfigError([PROBLEMS.knowledgeDirUnreadable(dir, code)]);
     }
     throw error;
   }

@@ -5,6 +5,7 @@
  * message, the start of a malformed answer) never goes into the error's message, which may reach
  * a user: it is kept apart, as `upstreamReason`, for logs, with keys and tokens hidden.
  */
+import { redactUrl } from '../../redact.js';
 import { UpstreamError } from './errors.js';
 
 export interface RequestJsonOptions {
@@ -20,40 +21,16 @@ export interface RequestJsonOptions {
   /** Values hidden in whatever the server's answer is kept for logs (an API key it echoes).
    * The credentials of `url` are always hidden. @default [] */
   secrets?: readonly string[];
+  /** Aborting it cancels the exchange, which then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
-const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 /** Characters of a server's own error message kept in ours. */
 const MAX_REASON_LENGTH = 200;
 
-/** An address without its credentials, query or fragment, for logs and messages. A value that
- * is not a plain http(s) URL keeps only what follows its last "@", up to any "?" or "#". */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const web = parsed.protocol === 'http:' || parsed.protocol === 'https:';
-    // An "@" after the host: a password with "#" or "?" in it, parsed as a fragment or query.
-    const rest = parsed.pathname + parsed.search + parsed.hash;
-    if (web && parsed.hostname !== '' && !rest.includes('@')) {
-      if (parsed.username !== '' || parsed.password !== '') {
-        parsed.username = '***';
-        parsed.password = '';
-      }
-      parsed.search = '';
-      parsed.hash = '';
-      return parsed.href;
-    }
-  } catch {
-    // Not a URL: the blunt rule below.
-  }
-  // Everything before the last "@" may hold credentials, "?" and "#" included.
-  const at = url.lastIndexOf('@');
-  const address = at === -1 ? url : `***${url.slice(at)}`;
-  return address.split(/[?#]/, 1)[0] ?? '';
-}
-
 /** fetch refuses addresses with credentials: they become a Basic authorization header. */
-function withoutCredentials(url: string): {
+export function withoutCredentials(url: string): {
   url: string;
   authorization?: string;
   secrets: string[];
@@ -72,7 +49,8 @@ function withoutCredentials(url: string): {
   };
 }
 
-function seconds(ms: number): string {
+/** A duration for messages: "0.3 s". */
+export function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
@@ -98,7 +76,7 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
 
 /** The server's own words from an error body: `{"error": "..."}` (Ollama) or
  * `{"error": {"message": "..."}}` (OpenAI-compatible servers); unredacted. */
-function reasonOf(text: string): string {
+export function reasonOf(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; detail?: unknown };
     const error = body.error as { message?: unknown } | string | undefined;
@@ -116,7 +94,12 @@ function reasonOf(text: string): string {
   }
 }
 
-async function readText(response: Response, maxBytes: number, fail: (e: unknown) => never) {
+/** The whole body as text; undefined when it is larger than `maxBytes`. */
+export async function readText(
+  response: Response,
+  maxBytes: number,
+  fail: (error: unknown) => never,
+): Promise<string | undefined> {
   const reader = response.body?.getReader();
   if (reader === undefined) return '';
   const chunks: Uint8Array[] = [];
@@ -138,6 +121,56 @@ async function readText(response: Response, maxBytes: number, fail: (e: unknown)
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A failure of fetch, or of reading an answer, that no deadline caused: the server could not
+ * be reached, or the connection broke. */
+export function connectionFailure(
+  service: string,
+  shownUrl: string,
+  error: unknown,
+  secrets: readonly string[],
+): UpstreamError {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const what = code === 'ECONNREFUSED' ? 'connection refused' : (code ?? 'network error');
+  const said = typeof cause?.message === 'string' ? cause.message : String(error);
+  return new UpstreamError('connection', service, `cannot reach the server (${what})`, {
+    url: shownUrl,
+    cause: error,
+    upstreamReason: redactSecrets(said, secrets),
+  });
+}
+
+/** The failure of a 2xx-less answer: its status, and the server's own words kept for logs. */
+export function httpFailure(
+  service: string,
+  shownUrl: string,
+  status: number,
+  body: string,
+  secrets: readonly string[],
+): UpstreamError {
+  const reason = redactSecrets(reasonOf(body), secrets);
+  return new UpstreamError('http', service, `HTTP ${status}`, {
+    status,
+    url: shownUrl,
+    upstreamReason: reason === '' ? undefined : reason,
+  });
+}
+
+/** The headers of a request: JSON in, `accept` out, and the address's credentials. */
+export function requestHeaders(
+  accept: string,
+  json: boolean,
+  authorization: string | undefined,
+  extra: Record<string, string> | undefined,
+): Record<string, string> {
+  return {
+    accept,
+    ...(json ? { 'content-type': 'application/json' } : {}),
+    ...(authorization === undefined ? {} : { authorization }),
+    ...extra,
+  };
+}
+
 /** Sends the request and returns the parsed JSON answer of a 2xx response. */
 export async function requestJson(url: string, options: RequestJsonOptions): Promise<unknown> {
   const { service, timeoutMs } = options;
@@ -145,42 +178,33 @@ export async function requestJson(url: string, options: RequestJsonOptions): Pro
   const shownUrl = redactUrl(url);
   const target = withoutCredentials(url);
   const secrets = [...(options.secrets ?? []), ...target.secrets];
-  const signal = AbortSignal.timeout(timeoutMs);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const caller = options.signal;
   const fail: (error: unknown) => never = (error) => {
-    if (signal.aborted) {
+    if (caller?.aborted) throw caller.reason;
+    if (deadline.aborted) {
       throw new UpstreamError(
         'timeout',
         service,
         `no complete answer within ${seconds(timeoutMs)}`,
-        {
-          url: shownUrl,
-          cause: error,
-        },
+        { url: shownUrl, cause: error },
       );
     }
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const code = typeof cause?.code === 'string' ? cause.code : undefined;
-    const what = code === 'ECONNREFUSED' ? 'connection refused' : (code ?? 'network error');
-    const said = typeof cause?.message === 'string' ? cause.message : String(error);
-    throw new UpstreamError('connection', service, `cannot reach the server (${what})`, {
-      url: shownUrl,
-      cause: error,
-      upstreamReason: redactSecrets(said, secrets),
-    });
+    throw connectionFailure(service, shownUrl, error, secrets);
   };
 
   let response: Response;
   try {
     response = await fetch(target.url, {
       method: options.body === undefined ? 'GET' : 'POST',
-      headers: {
-        accept: 'application/json',
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(target.authorization === undefined ? {} : { authorization: target.authorization }),
-        ...options.headers,
-      },
+      headers: requestHeaders(
+        'application/json',
+        options.body !== undefined,
+        target.authorization,
+        options.headers,
+      ),
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal,
+      signal: caller === undefined ? deadline : AbortSignal.any([deadline, caller]),
     });
   } catch (error) {
     fail(error);
@@ -191,14 +215,7 @@ export async function requestJson(url: string, options: RequestJsonOptions): Pro
       url: shownUrl,
     });
   }
-  if (!response.ok) {
-    const reason = redactSecrets(reasonOf(text), secrets);
-    throw new UpstreamError('http', service, `HTTP ${response.status}`, {
-      status: response.status,
-      url: shownUrl,
-      upstreamReason: reason === '' ? undefined : reason,
-    });
-  }
+  if (!response.ok) throw httpFailure(service, shownUrl, response.status, text, secrets);
   try {
     return JSON.parse(text);
   } catch {

@@ -5,16 +5,28 @@
  * the error through or, with a fallback, has the offline responder answer instead.
  *
  * With `timeoutMs`, a turn takes at most that long in all: the web search gets at most half of
- * it, and the model what is left.
+ * it, and the model what is left. A streamed turn (`onDelta`) must pass on its first piece within
+ * that time; after it, the model may stay silent at most `timeoutMs` at a time, and the turn
+ * lasts at most `streamTimeoutMs`. Until the first piece, failures are handled as for a whole
+ * reply (the breaker counts them, the fallback answers); after it, they are thrown with the
+ * characters already passed on (`UpstreamError.sentChars`), since nothing can be taken back.
  */
 
 import type { Logger } from '../../logger.js';
 import { silentLogger } from '../../logger.js';
 import type { KnowledgeIndex, Passage } from '../knowledge-index.js';
-import type { Responder, SolutionReply, SolutionRequest, WebSearchStatus } from '../types.js';
+import { relevanceScore } from '../relevance.js';
+import type {
+  Responder,
+  SolutionReply,
+  SolutionRequest,
+  SolveOptions,
+  WebSearchStatus,
+} from '../types.js';
 import { CircuitBreaker } from './breaker.js';
+import { DeltaRelay } from './delta-relay.js';
 import { UpstreamError } from './errors.js';
-import { boundReply, type ChatModel, MAX_REPLY_CHARS } from './model.js';
+import { boundReply, type ChatModel, MAX_REPLY_CHARS, type ModelReply } from './model.js';
 import { buildMessages } from './prompts.js';
 import type { WebResult, WebSearch } from './web-search.js';
 
@@ -39,6 +51,11 @@ export interface LlmResponderOptions {
   /** The whole turn (web search and model call) ends within this (LLM_TIMEOUT).
    * @default none: each call has only its own deadline */
   timeoutMs?: number;
+  /** A streamed turn ends within this, counted from its start; `timeoutMs` bounds the wait for
+   * its first piece and then each silence of the model. @default 4 × timeoutMs (a reply of the
+   * default 1024 tokens written at about 5 tokens a second on a CPU, with the default 60 s);
+   * none without timeoutMs */
+  streamTimeoutMs?: number;
   /** @default silent */
   logger?: Logger;
 }
@@ -60,6 +77,7 @@ export class LlmResponder implements Responder {
   readonly #historyMessages: number;
   readonly #passages: number;
   readonly #timeoutMs: number | undefined;
+  readonly #streamTimeoutMs: number | undefined;
   readonly #logger: Logger;
 
   constructor(options: LlmResponderOptions) {
@@ -71,6 +89,9 @@ export class LlmResponder implements Responder {
     this.#historyMessages = options.historyMessages ?? 12;
     this.#passages = options.passages ?? 3;
     this.#timeoutMs = options.timeoutMs;
+    this.#streamTimeoutMs =
+      options.streamTimeoutMs ??
+      (options.timeoutMs === undefined ? undefined : 4 * options.timeoutMs);
     const logger = options.logger ?? silentLogger();
     this.#logger = logger;
     const fields = { provider: this.name, model: this.#model.model };
@@ -97,19 +118,18 @@ export class LlmResponder implements Responder {
     });
   }
 
-  async solve(request: SolutionRequest): Promise<SolutionReply> {
+  async solve(request: SolutionRequest, options: SolveOptions = {}): Promise<SolutionReply> {
+    const { signal, onDelta } = options;
+    signal?.throwIfAborted();
     const turnStarted = performance.now();
-    const left = () =>
-      this.#timeoutMs === undefined
-        ? undefined
-        : Math.max(1, this.#timeoutMs - (performance.now() - turnStarted));
+    const elapsed = () => performance.now() - turnStarted;
     const passages = request.useRag
       ? this.#knowledge.passages(request.problem, {
           limit: this.#passages,
           attempt: request.attempt,
         })
       : [];
-    const web = await this.#searchWeb(request, passages);
+    const web = await this.#searchWeb(request, passages, signal);
     const messages = buildMessages(
       request,
       { passages, webResults: web.results },
@@ -117,11 +137,26 @@ export class LlmResponder implements Responder {
     );
     const started = performance.now();
     const fields = { provider: this.name, model: this.#model.model, attempt: request.attempt };
+    const relay =
+      onDelta &&
+      new DeltaRelay(onDelta, { attempt: request.attempt, maxAttempts: request.maxAttempts });
     try {
-      const timeoutMs = left();
-      const reply = await this.breaker.run(() =>
-        this.#model.complete(messages, timeoutMs === undefined ? {} : { timeoutMs }),
-      );
+      const reply = await this.breaker.run((): Promise<ModelReply> => {
+        const timeoutMs = this.#left(elapsed());
+        if (relay === undefined) return this.#model.complete(messages, { timeoutMs, signal });
+        return this.#model.stream(messages, {
+          timeoutMs,
+          idleTimeoutMs: this.#timeoutMs,
+          maxDurationMs:
+            this.#streamTimeoutMs === undefined
+              ? undefined
+              : Math.max(1, this.#streamTimeoutMs - elapsed()),
+          maxChars: MAX_REPLY_CHARS,
+          signal,
+          onText: (text) => relay.push(text),
+        });
+      });
+      relay?.end();
       const sources = [...new Set(passages.map((p) => p.doc.id))];
       if (reply.truncated) {
         this.#logger.warn(
@@ -129,12 +164,14 @@ export class LlmResponder implements Responder {
           'Resposta do modelo interrompida no limite de tokens (LLM_MAX_TOKENS)',
         );
       }
-      const text = boundReply(reply.text);
-      if (text.length < reply.text.length) {
+      // A streamed reply comes already bounded, and says how much more there was.
+      const text = relay === undefined ? boundReply(reply.text) : reply.text;
+      const received = reply.received ?? reply.text.length;
+      if (text.length < received) {
         this.#logger.warn(
           {
             ...fields,
-            characters: reply.text.length,
+            characters: received,
             kept: text.length,
             event_type: 'llm_reply_shortened',
           },
@@ -145,6 +182,8 @@ export class LlmResponder implements Responder {
         {
           ...fields,
           duration_ms: Math.round(performance.now() - started),
+          streamed: relay !== undefined,
+          first_delta_ms: relay?.firstAfterMs && Math.round(relay.firstAfterMs),
           sources,
           web_search: web.status,
           event_type: 'llm_reply',
@@ -158,20 +197,33 @@ export class LlmResponder implements Responder {
         webSources: web.results.map((r) => r.url),
         webSearch: web.status,
         fallbackUsed: false,
+        relevanceScore: relevanceScore(request.problem, passages),
       };
     } catch (error) {
+      // The caller gave up (its client left): nothing to report, nothing to fall back on.
+      if (signal?.aborted) throw signal.reason;
       if (!(error instanceof UpstreamError)) throw error;
-      return this.#failed(request, error, web, performance.now() - started);
+      const elapsedMs = performance.now() - started;
+      const sentChars = relay?.sentChars ?? 0;
+      if (sentChars > 0) {
+        this.#logFailure(error, elapsedMs, undefined, sentChars);
+        throw error.withSentChars(sentChars);
+      }
+      return this.#failed(request, error, web, elapsedMs, options);
     }
   }
 
-  async #failed(
-    request: SolutionRequest,
+  /** What is left of the turn's time for the model; undefined without a turn deadline. */
+  #left(elapsedMs: number): number | undefined {
+    return this.#timeoutMs === undefined ? undefined : Math.max(1, this.#timeoutMs - elapsedMs);
+  }
+
+  #logFailure(
     error: UpstreamError,
-    web: WebContext,
     elapsedMs: number,
-  ): Promise<SolutionReply> {
-    const fallback = this.#fallback;
+    fallback: Responder | undefined,
+    sentChars = 0,
+  ): void {
     this.#logger.warn(
       {
         provider: this.name,
@@ -183,23 +235,41 @@ export class LlmResponder implements Responder {
         url: error.url,
         duration_ms: Math.round(elapsedMs),
         fallback: fallback?.name ?? 'none',
+        ...(sentChars > 0 ? { sent_chars: sentChars } : {}),
         event_type: fallback ? 'llm_fallback' : 'llm_failed',
       },
       fallback
         ? 'Falha do modelo de linguagem: respondendo sem ele'
-        : 'Falha do modelo de linguagem',
+        : sentChars > 0
+          ? 'Falha do modelo de linguagem no meio da resposta'
+          : 'Falha do modelo de linguagem',
     );
+  }
+
+  async #failed(
+    request: SolutionRequest,
+    error: UpstreamError,
+    web: WebContext,
+    elapsedMs: number,
+    options: SolveOptions,
+  ): Promise<SolutionReply> {
+    const fallback = this.#fallback;
+    this.#logFailure(error, elapsedMs, fallback);
     if (fallback === undefined) throw error;
     // The fallback never searches the web: the turn still reports the search that happened.
     return {
-      ...(await fallback.solve(request)),
+      ...(await fallback.solve(request, options)),
       webSearch: web.status,
       webSources: web.results.map((r) => r.url),
       fallbackUsed: true,
     };
   }
 
-  async #searchWeb(request: SolutionRequest, passages: readonly Passage[]): Promise<WebContext> {
+  async #searchWeb(
+    request: SolutionRequest,
+    passages: readonly Passage[],
+    signal: AbortSignal | undefined,
+  ): Promise<WebContext> {
     if (!request.useWebSearch) return { results: [], status: 'disabled' };
     if (passages.length > 0) return { results: [], status: 'not_needed' };
     if (this.#webSearch === undefined) return { results: [], status: 'unavailable' };
@@ -209,10 +279,7 @@ export class LlmResponder implements Responder {
     try {
       // At most half of the turn's time: the model keeps the other half at least.
       const timeoutMs = this.#timeoutMs === undefined ? undefined : this.#timeoutMs / 2;
-      const results = await this.#webSearch.search(
-        request.problem,
-        timeoutMs === undefined ? {} : { timeoutMs },
-      );
+      const results = await this.#webSearch.search(request.problem, { timeoutMs, signal });
       return { results, status: results.length > 0 ? 'used' : 'no_results' };
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;

@@ -12,11 +12,40 @@ export interface ModelReply {
   /** True when the model stopped at its length limit (max tokens): the text is kept, but it
    * may end mid-sentence. */
   readonly truncated: boolean;
+  /** Characters of clean text received, when a streamed reply passed `maxChars` and `text` was
+   * cut (the rest was not read). */
+  readonly received?: number;
 }
 
 export interface CompleteOptions {
   /** A shorter deadline than the model's own for this call (what is left of a turn's time). */
   readonly timeoutMs?: number;
+  /** Aborting it cancels the call, which then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * How a streamed reply is read. Deadlines: until the first piece of text, `timeoutMs` (the wait
+ * a whole reply would have); then the server may stay silent at most `idleTimeoutMs` at a time,
+ * and the whole call lasts at most `maxDurationMs`.
+ */
+export interface StreamOptions extends CompleteOptions {
+  /**
+   * Receives the reply's text as it arrives, cleaned as `complete` cleans a whole reply
+   * (reasoning blocks removed, no blanks around it): pieces never empty, never taken back, whose
+   * concatenation is the `text` the call resolves with. An exception it throws ends the call
+   * (the connection is closed) with that exception.
+   */
+  readonly onText: (text: string) => void;
+  /** After the first piece of text: the longest silence of the server. @default the model's
+   * own timeout */
+  readonly idleTimeoutMs?: number;
+  /** After the first piece of text: the whole call, counted from its start. @default no limit
+   * other than the silences */
+  readonly maxDurationMs?: number;
+  /** A longer reply is cut where `boundReply` cuts it, and the rest is not read.
+   * @default no limit */
+  readonly maxChars?: number;
 }
 
 /** One provider's chat endpoint, bound to one model. */
@@ -27,6 +56,10 @@ export interface ChatModel {
   readonly model: string;
   /** The model's whole reply. Throws UpstreamError on any failure, an empty reply included. */
   complete(messages: readonly LlmMessage[], options?: CompleteOptions): Promise<ModelReply>;
+  /** The model's reply, passed to `options.onText` as it is written, then resolved whole.
+   * Throws UpstreamError on any failure (an empty reply included), before or after text was
+   * passed on. */
+  stream(messages: readonly LlmMessage[], options: StreamOptions): Promise<ModelReply>;
 }
 
 /** Sampling temperature of the original assistant: steady, few surprises. */
@@ -91,7 +124,8 @@ export interface ModelOptions {
   baseUrl: string;
   /** e.g. "qwen2.5:3b". */
   model: string;
-  /** The whole request, reading the reply included. */
+  /** A whole reply: the whole request, reading the reply included. A streamed reply: until its
+   * first piece of text, then the longest silence between two pieces. */
   timeoutMs: number;
   /** @default 0.3 */
   temperature?: number;

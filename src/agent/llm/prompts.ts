@@ -11,8 +11,8 @@
  * single-line titles and addresses of bounded length).
  */
 
+import { FEEDBACK_QUESTION } from '../../texts/agent.js';
 import type { Passage } from '../knowledge-index.js';
-import { FEEDBACK_QUESTION } from '../replies.js';
 import { MAX_PROBLEM_LENGTH, type SolutionRequest } from '../types.js';
 import type { LlmMessage } from './model.js';
 import type { WebResult } from './web-search.js';

@@ -15,6 +15,8 @@ export interface SearchOptions {
   /** A shorter deadline than the service's own for this search (what is left of a turn's
    * time). */
   readonly timeoutMs?: number;
+  /** Aborting it cancels the search, which then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Finds pages about a problem. Throws UpstreamError when the search service fails. */
@@ -76,6 +78,7 @@ export class SearxngSearch implements WebSearch {
       answer = await requestJson(`${this.#url}?${params}`, {
         service: 'searxng',
         timeoutMs: callTimeout(this.#timeoutMs, options),
+        signal: options?.signal,
       });
     } catch (error) {
       if (error instanceof UpstreamError && error.status === 403) {

@@ -1,4 +1,4 @@
-/** Service status and the root document. */
+/** Service status: the store, its connection, and why it is degraded. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StoreStatus } from '../../sessions/types.js';
@@ -13,32 +13,37 @@ const health = z.object({
   session_store: z.object({
     backend: z.enum(['memory', 'redis']),
     connected: z.boolean(),
+    degraded_reason: z
+      .enum(['redis_oom', 'redis_noperm'])
+      .optional()
+      .describe(
+        'Why a store that answers is degraded: redis_oom, Redis refuses writes (maxmemory with noeviction); redis_noperm, the ACL user lacks a command the store needs',
+      ),
+    degraded_detail: z
+      .string()
+      .optional()
+      .describe("For operators: the commands refused, or Redis's own error"),
     evicted_keys: z.int().optional().describe('Keys Redis evicted under maxmemory (from INFO)'),
     maxmemory_policy: z.string().optional(),
     used_memory_bytes: z.int().optional(),
   }),
 });
 
-/** Redis INFO is read at most this often, not on every health check. */
-const STATUS_TTL_MS = 5000;
-
 export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { manager, config }) => {
-  let status: { at: number; value: StoreStatus | undefined } = { at: 0, value: undefined };
-  const storeStatus = async () => {
-    if (Date.now() - status.at > STATUS_TTL_MS) {
-      status = { at: Date.now(), value: await manager.store.status().catch(() => undefined) };
-    }
-    return status.value;
-  };
-
   app.get(
     '/health',
     { schema: { summary: 'Service status', tags: ['service'], response: { 200: health } } },
     async () => {
-      const connected = manager.store.connected;
-      // Degraded: Redis was asked for but sessions live in memory, or Redis is not answering.
-      const degraded = (config.useRedis && manager.backend !== 'redis') || !connected;
-      const redis = manager.backend === 'redis' ? await storeStatus() : undefined;
+      const connected = manager.connected;
+      // The store reads Redis INFO at most every few seconds; what Redis refuses is current.
+      const status: StoreStatus | undefined = await manager.status().catch(() => undefined);
+      // Degraded: Redis was asked for but sessions live in memory, Redis is not answering, or it
+      // answers but refuses part of the work (full, or a command the ACL user lacks).
+      const degraded =
+        (config.useRedis && manager.backend !== 'redis') ||
+        !connected ||
+        status?.degradedReason !== undefined;
+      const redis = manager.backend === 'redis' ? status : undefined;
       return {
         status: degraded ? ('degraded' as const) : ('healthy' as const),
         service: 'repair-agent-api' as const,
@@ -47,23 +52,13 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { mana
         session_store: {
           backend: manager.backend,
           connected,
+          degraded_reason: status?.degradedReason,
+          degraded_detail: status?.degradedDetail,
           evicted_keys: redis?.evictedKeys,
           maxmemory_policy: redis?.maxmemoryPolicy,
           used_memory_bytes: redis?.usedMemoryBytes,
         },
       };
     },
-  );
-
-  app.get(
-    '/',
-    {
-      schema: {
-        summary: 'Service description',
-        tags: ['service'],
-        response: { 200: z.object({ message: z.string(), docs: z.string() }) },
-      },
-    },
-    async () => ({ message: 'CQL Agent: assistente de reparos domésticos', docs: '/docs' }),
   );
 };

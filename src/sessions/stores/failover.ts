@@ -1,29 +1,36 @@
 /**
  * Redis with a memory fallback at run time. Every session read or written through Redis is
  * copied into a bounded memory store; when Redis stops answering, requests go on against that
- * copy within one command timeout. A background probe reconnects with backoff and, before
- * switching back, deletes what was deleted meanwhile and writes back every session changed
- * meanwhile (the higher version wins; on a tie, Redis's). A write Redis refuses for lack of
- * memory also continues in memory and is written back once Redis has room.
+ * copy within one command timeout, for the sessions it holds (any other is unavailable: its
+ * token cannot be checked). A background probe reconnects with backoff and, before switching
+ * back, deletes what was deleted meanwhile and writes back every session changed meanwhile,
+ * merging it with what Redis holds when both changed (reconcile.ts, write-back.ts; an unreadable
+ * value there is quarantined, not written over). A write Redis refuses for lack of memory also
+ * continues in memory and is written back once Redis has room. Listing cursors name the backend
+ * that issued them: a listing that spans a switch starts over on the other one.
  *
  * Events: 'unavailable' ({reason}), 'recovered' (ReconcileReport), 'conflict' ({sessionId}) when
- * Redis held a newer version, 'rejected' ({sessionId}) when Redis refused a write.
+ * a branch of a session was dropped at write-back, 'merged' ({sessionId, ...MergeCounts}) when
+ * two branches were merged, 'rejected' ({sessionId}) when Redis refused a write.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { storedVersion } from '../codec.js';
 import { StoreFullError, StoreUnavailableError } from '../errors.js';
+import { describeCursor } from '../list-cursor.js';
 import type {
   ConditionalWrite,
   ListOptions,
   ListPage,
+  QuarantineResult,
   SessionStore,
   StoreBackend,
   StoreStatus,
   VersionRange,
 } from '../types.js';
 import type { MemorySessionStore } from './memory.js';
+import { reconcile } from './reconcile.js';
 import type { RedisSessionStore } from './redis.js';
+import type { SessionMerge } from './write-back.js';
 
 export interface FailoverStoreOptions {
   /** A connected Redis store, or undefined when Redis could not be reached at start-up. */
@@ -37,13 +44,12 @@ export interface FailoverStoreOptions {
   logger: Logger;
   /** First and longest pause between probes. @default {firstMs: 250, maxMs: 5000} */
   probe?: { firstMs: number; maxMs: number };
+  /** Joins a session changed both in memory and in Redis while Redis was away (see
+   * src/sessions/merge.ts). @default none: the higher version wins, on a tie Redis's */
+  merge?: SessionMerge;
 }
 
-export interface ReconcileReport {
-  writtenBack: number;
-  conflicts: number;
-  deleted: number;
-}
+export type { ReconcileReport } from './reconcile.js';
 
 export class FailoverStore extends EventEmitter implements SessionStore {
   readonly #local: MemorySessionStore;
@@ -51,12 +57,16 @@ export class FailoverStore extends EventEmitter implements SessionStore {
   readonly #ttl: number;
   readonly #logger: Logger;
   readonly #probe: { firstMs: number; maxMs: number };
+  readonly #merge: SessionMerge | undefined;
   #redis: RedisSessionStore | undefined;
   #mode: StoreBackend;
   /** Counts switches to memory, so a repair can tell that Redis failed again meanwhile. */
   #outages = 0;
   /** Sessions whose memory copy is newer than Redis's. */
   readonly #dirty = new Set<string>();
+  /** When this instance last went to its memory copy (or started without Redis); undefined while
+   * on Redis. */
+  #onMemorySince: Date | undefined;
   /** Sessions deleted while Redis was away (kept when created again: the old one goes first). */
   readonly #deleted = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
@@ -73,9 +83,13 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     this.#ttl = options.ttlSeconds;
     this.#logger = options.logger;
     this.#probe = options.probe ?? { firstMs: 250, maxMs: 5000 };
+    this.#merge = options.merge;
     this.#delay = this.#probe.firstMs;
     this.#mode = this.#redis ? 'redis' : 'memory';
-    if (!this.#redis) this.#schedule();
+    if (!this.#redis) {
+      this.#onMemorySince = new Date();
+      this.#schedule();
+    }
   }
 
   /** The backend serving requests now. */
@@ -87,8 +101,10 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     return this.#mode === 'redis' && this.#redis?.connected === true;
   }
 
+  /** During an outage, a session this instance holds no copy of (and did not delete) is a
+   * StoreUnavailableError, not null: null would let anyone create it again with a new token. */
   async get(id: string): Promise<string | null> {
-    if (this.#dirty.has(id)) return this.#local.get(id);
+    if (await this.#newerInMemory(id)) return this.#local.get(id);
     return this.#attempt(
       async (redis) => {
         const value = await redis.get(id);
@@ -98,7 +114,7 @@ export class FailoverStore extends EventEmitter implements SessionStore {
         }
         return value;
       },
-      () => this.#local.get(id),
+      async () => ((await this.#fromCopy(id, 'get')) ? this.#local.get(id) : null),
     );
   }
 
@@ -133,6 +149,8 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     );
   }
 
+  /** During an outage: deleted in memory now, and in Redis on recovery, before anything
+   * written back; a session this instance holds no copy of is a StoreUnavailableError. */
   async delete(id: string): Promise<boolean> {
     return this.#attempt(
       async (redis) => {
@@ -142,7 +160,7 @@ export class FailoverStore extends EventEmitter implements SessionStore {
         return deleted;
       },
       async () => {
-        // Whether Redis holds it cannot be known now; it will be deleted there on recovery.
+        if (!(await this.#fromCopy(id, 'delete'))) return false;
         this.#dirty.delete(id);
         this.#deleted.add(id);
         await this.#local.delete(id);
@@ -153,51 +171,68 @@ export class FailoverStore extends EventEmitter implements SessionStore {
   }
 
   async exists(id: string): Promise<boolean> {
-    if (this.#dirty.has(id)) return this.#local.exists(id);
+    if (await this.#newerInMemory(id)) return true;
     return this.#attempt(
       (redis) => redis.exists(id),
-      () => this.#local.exists(id),
+      async () => (await this.#fromCopy(id, 'exists')) && this.#local.exists(id),
     );
   }
 
   async ttl(id: string): Promise<number | null> {
-    if (this.#dirty.has(id)) return this.#local.ttl(id);
+    if (await this.#newerInMemory(id)) return this.#local.ttl(id);
     return this.#attempt(
       (redis) => redis.ttl(id),
-      () => this.#local.ttl(id),
+      async () => ((await this.#fromCopy(id, 'ttl')) ? this.#local.ttl(id) : 0),
     );
   }
 
-  /** A slow listing answers from the memory copy, without switching every request to it. */
-  async list(options?: ListOptions): Promise<ListPage> {
+  /**
+   * Lists the backend serving now, under its own cursors (`redis:...` or `memory:...`): a cursor
+   * of the other one, from before a switch, starts the listing over, so a listing that spans an
+   * outage or a recovery names every session at least once. A Redis listing that fails on a
+   * lost connection is an outage like any other command's; one that is only slow (the
+   * connection still up) fails, rather than answering from the memory copy, which holds only
+   * the sessions this instance has seen.
+   */
+  async list(options: ListOptions = {}): Promise<ListPage> {
     const redis = this.#redis;
     if (this.#mode === 'redis' && redis) {
       try {
-        return await redis.list(options);
+        return await redis.list(this.#ownCursor(options, 'redis'));
       } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) throw error;
+        if (!(error instanceof StoreUnavailableError) || redis.connected) throw error;
+        this.#unavailable(error);
       }
     }
-    return this.#local.list(options);
+    return this.#local.list(this.#ownCursor(options, 'memory'));
   }
 
-  async quarantine(id: string, unreadable?: string): Promise<void> {
+  async quarantine(id: string, unreadable?: string): Promise<QuarantineResult> {
     this.#dirty.delete(id);
-    await this.#attempt(
+    return this.#attempt(
       async (redis) => {
         await this.#local.delete(id);
-        await redis.quarantine(id, unreadable);
+        return redis.quarantine(id, unreadable);
       },
       () => this.#local.quarantine(id, unreadable),
     );
   }
 
+  /** The serving backend's status; on memory, with what Redis refused (a command the ACL user
+   * lacks sends the instance to memory: that is why it stays there). */
   async status(): Promise<StoreStatus> {
     const status = await this.#attempt(
       (redis) => redis.status(),
       () => this.#local.status(),
     );
-    return { ...status, connected: this.connected };
+    const refusal = this.#mode === 'memory' ? this.#redis?.refusal : undefined;
+    return {
+      ...status,
+      ...refusal,
+      connected: this.connected,
+      onMemorySince: this.#onMemorySince,
+      pendingWritebacks: this.#dirty.size + this.#deleted.size,
+    };
   }
 
   /** Stops probing, makes a last attempt to write back what only memory holds, and closes. */
@@ -244,6 +279,38 @@ export class FailoverStore extends EventEmitter implements SessionStore {
     return this.#mode === 'redis' && !this.#dirty.has(id);
   }
 
+  /** Whether memory holds a newer value of the session than Redis (changed while Redis was away
+   * or full, not yet written back). */
+  async #newerInMemory(id: string): Promise<boolean> {
+    return this.#dirty.has(id) && (await this.#local.exists(id));
+  }
+
+  /**
+   * While Redis is away: true when the copy holds the session, false when this instance deleted
+   * it meanwhile. Any other session may well exist in Redis, and who may act on it cannot be
+   * checked: StoreUnavailableError.
+   */
+  async #fromCopy(id: string, operation: string): Promise<boolean> {
+    if (await this.#local.exists(id)) return true;
+    if (this.#deleted.has(id)) return false;
+    throw new StoreUnavailableError(
+      'redis',
+      operation,
+      'Redis is unavailable and this instance holds no copy of the session',
+    );
+  }
+
+  /** The listing options for `backend`: a cursor of the other backend starts it over. */
+  #ownCursor(options: ListOptions, backend: StoreBackend): ListOptions {
+    const { cursor } = options;
+    if (cursor === undefined || cursor.startsWith(`${backend}:`)) return options;
+    this.#logger.info(
+      { event_type: 'session_listing_restarted', cursor: describeCursor(cursor), backend },
+      'A listagem começou antes da troca de armazenamento: recomeça do início',
+    );
+    return { ...options, cursor: undefined };
+  }
+
   async #writeLocally(
     id: string,
     value: string,
@@ -261,6 +328,7 @@ export class FailoverStore extends EventEmitter implements SessionStore {
   #unavailable(error: StoreUnavailableError): void {
     if (this.#mode === 'memory') return;
     this.#mode = 'memory';
+    this.#onMemorySince = new Date();
     this.#outages++;
     this.#logger.warn(
       { event_type: 'redis_unavailable', reason: error.message },
@@ -304,16 +372,28 @@ export class FailoverStore extends EventEmitter implements SessionStore {
         this.#redis = redis;
       }
       await this.#redis.ping();
-      const report = await this.#reconcile(this.#redis);
+      const report = await reconcile(
+        this.#redis,
+        { dirty: this.#dirty, deleted: this.#deleted },
+        {
+          local: this.#local,
+          ttlSeconds: this.#ttl,
+          merge: this.#merge,
+          logger: this.#logger,
+          emit: (event, payload) => this.emit(event, payload),
+        },
+      );
       // Redis failed again while this ran: stay on memory, probe again.
       if (this.#outages !== outages) return;
       this.#mode = 'redis';
+      this.#onMemorySince = undefined;
       this.#delay = this.#probe.firstMs;
       if (wasAway) {
         this.#logger.info(
           {
             event_type: 'redis_recovered',
             written_back: report.writtenBack,
+            merged: report.merged,
             conflicts: report.conflicts,
             deleted: report.deleted,
           },
@@ -340,49 +420,5 @@ export class FailoverStore extends EventEmitter implements SessionStore {
       this.#repairing = false;
     }
     if (this.#mode === 'memory' || this.#dirty.size > 0 || this.#deleted.size > 0) this.#schedule();
-  }
-
-  /** Deletes, then writes back, what changed while Redis was away; a newer version in Redis wins. */
-  async #reconcile(redis: RedisSessionStore): Promise<ReconcileReport> {
-    const report: ReconcileReport = { writtenBack: 0, conflicts: 0, deleted: 0 };
-    // Requests keep changing the memory copy meanwhile: loop until nothing is left.
-    while (this.#deleted.size > 0 || this.#dirty.size > 0) {
-      for (const id of [...this.#deleted]) {
-        await redis.delete(id);
-        this.#deleted.delete(id);
-        report.deleted++;
-      }
-      for (const id of [...this.#dirty]) {
-        const value = await this.#local.get(id);
-        if (value === null) {
-          this.#dirty.delete(id); // expired (or evicted) meanwhile
-          continue;
-        }
-        const version = storedVersion(value);
-        const ttl = (await this.#local.ttl(id)) || this.#ttl;
-        // Over an older or unreadable value only; an equal version is a fork Redis keeps.
-        const write = await redis.setIf(id, value, ttl, { min: -1, max: version - 1 });
-        // Changed again while being written back: it stays dirty for the next round.
-        const unchanged = (await this.#local.get(id)) === value;
-        if (unchanged) this.#dirty.delete(id);
-        if (write.outcome !== 'conflict') {
-          report.writtenBack++;
-          continue;
-        }
-        report.conflicts++;
-        if (unchanged) await this.#local.delete(id);
-        this.#logger.warn(
-          {
-            event_type: 'session_conflict',
-            session_id: id,
-            local_version: version,
-            redis_version: write.storedVersion,
-          },
-          'Conflito na reconciliação: a versão do Redis prevaleceu',
-        );
-        this.emit('conflict', { sessionId: id });
-      }
-    }
-    return report;
   }
 }

@@ -1,16 +1,22 @@
 /**
  * In-process store for development and as the fallback. It behaves like Redis: it keeps
- * serialized copies, hides and sweeps expired entries (unref'd timer), and is bounded: when
- * full it drops expired entries first, then the least recently used one, and logs each loss.
+ * serialized copies, hides and sweeps expired entries (unref'd timer), refuses to hand out a
+ * value over its size limit, and is bounded: when full it drops expired entries first, then the
+ * least recently used one, and logs each loss.
  */
 import type { Logger } from 'pino';
+import { DEFAULTS } from '../../config/defaults.js';
 import { silentLogger } from '../../logger.js';
 import { storedStamp } from '../codec.js';
+import { SessionCorruptError } from '../errors.js';
+import { describeCursor, memoryCursor, readCursor } from '../list-cursor.js';
 import {
   type ConditionalWrite,
+  DEFAULT_MAX_VALUE_BYTES,
   type ListOptions,
   type ListPage,
   QUARANTINE_TTL_SECONDS,
+  type QuarantineResult,
   type SessionStore,
   type StoredEntry,
   type StoreStatus,
@@ -20,6 +26,9 @@ import {
 export interface MemoryStoreOptions {
   /** Entries kept before the least recently used is evicted (MEMORY_MAX_SESSIONS). @default 10000 */
   maxSessions?: number;
+  /** SESSION_MAX_BYTES: a value larger than this (UTF-8 bytes) is refused by get(), as Redis
+   * refuses it, and moved aside by quarantine(). @default 262144 */
+  maxValueBytes?: number;
   /** How often expired entries are swept. @default 30000 */
   sweepIntervalMs?: number;
   /** Clock in milliseconds. @default Date.now */
@@ -45,6 +54,7 @@ export class MemorySessionStore implements SessionStore {
   readonly name = 'memory';
   readonly connected = true;
   readonly maxSessions: number;
+  readonly maxValueBytes: number;
   /** Live entries dropped to stay within maxSessions since start. */
   evictions = 0;
   /** Writes, deletions and quarantines since start: what a snapshot compares to skip a store
@@ -59,7 +69,8 @@ export class MemorySessionStore implements SessionStore {
   #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.maxSessions = options.maxSessions ?? 10000;
+    this.maxSessions = options.maxSessions ?? DEFAULTS.memoryMaxSessions;
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger();
     this.#sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30000);
@@ -76,6 +87,12 @@ export class MemorySessionStore implements SessionStore {
     if (entry === undefined) return null;
     this.#entries.delete(id);
     this.#entries.set(id, entry);
+    if (this.#tooLarge(entry.value)) {
+      throw new SessionCorruptError(
+        id,
+        `the value is larger than ${this.maxValueBytes} bytes (SESSION_MAX_BYTES), so it was not read`,
+      );
+    }
     return entry.value;
   }
 
@@ -103,10 +120,14 @@ export class MemorySessionStore implements SessionStore {
     return { outcome: 'written', storedVersion: stamp.version };
   }
 
-  async quarantine(id: string, unreadable?: string): Promise<void> {
+  /** Moves the value to this store's own quarantine (named `memory:corrupt:<id>` in results):
+   * the value given, or without one a value get() refuses (over the size limit). */
+  async quarantine(id: string, unreadable?: string): Promise<QuarantineResult> {
     const entry = this.#live(id);
-    // Values here are always strings: without the value to move, there is nothing to move.
-    if (entry === undefined || unreadable === undefined || entry.value !== unreadable) return;
+    if (entry === undefined) return { outcome: 'gone' };
+    const refused =
+      unreadable === undefined ? this.#tooLarge(entry.value) : entry.value === unreadable;
+    if (!refused) return { outcome: 'replaced' };
     this.changes++;
     this.#entries.delete(id);
     if (this.#quarantined.size >= MAX_QUARANTINED) {
@@ -116,6 +137,7 @@ export class MemorySessionStore implements SessionStore {
       value: entry.value,
       expiresAt: this.#now() + QUARANTINE_TTL_SECONDS * 1000,
     });
+    return { outcome: 'moved', movedTo: `memory:corrupt:${id}` };
   }
 
   /** A value moved aside by quarantine(), for inspection. */
@@ -139,9 +161,10 @@ export class MemorySessionStore implements SessionStore {
     return entry === undefined ? 0 : secondsLeft(entry.expiresAt - this.#now());
   }
 
+  /** Pages in id order, under `memory:` cursors; a cursor of another store starts over. */
   async list(options: ListOptions = {}): Promise<ListPage> {
     const limit = options.limit ?? 100;
-    const after = options.cursor ?? '';
+    const after = this.#listingStart(options.cursor);
     // Pages follow id order, so entries present for the whole listing appear exactly once.
     const ids = [...this.#entries.keys()].filter((id) => id > after).sort();
     const entries: StoredEntry[] = [];
@@ -149,11 +172,35 @@ export class MemorySessionStore implements SessionStore {
     for (; index < ids.length && entries.length < limit; index++) {
       const id = ids[index] as string;
       const entry = this.#live(id);
-      if (entry)
-        entries.push({ id, value: entry.value, ttl: secondsLeft(entry.expiresAt - this.#now()) });
+      if (entry === undefined) continue;
+      // As on Redis: a value over the limit is never listed whole.
+      if (options.headBytes === undefined && this.#tooLarge(entry.value)) {
+        this.#logger.error(
+          {
+            session_id: id,
+            event_type: 'session_corrupt',
+            reason: 'larger than SESSION_MAX_BYTES',
+          },
+          'Sessão maior que o limite: fora da listagem',
+        );
+        continue;
+      }
+      entries.push({
+        id,
+        value: entry.value,
+        ttl: secondsLeft(entry.expiresAt - this.#now()),
+        bytes: Buffer.byteLength(entry.value),
+      });
     }
     const last = entries.at(-1);
-    return { entries, cursor: index < ids.length && last ? last.id : undefined };
+    return { entries, cursor: index < ids.length && last ? memoryCursor(last.id) : undefined };
+  }
+
+  /** A live entry's value and remaining seconds, whatever its size, without making it recently
+   * used: what a failover writes back to Redis as it is. */
+  peek(id: string): { value: string; ttl: number } | undefined {
+    const entry = this.#live(id);
+    return entry && { value: entry.value, ttl: secondsLeft(entry.expiresAt - this.#now()) };
   }
 
   async status(): Promise<StoreStatus> {
@@ -191,6 +238,23 @@ export class MemorySessionStore implements SessionStore {
         );
       }
     }
+  }
+
+  /** A UTF-16 unit is at most 3 UTF-8 bytes: most values are known to fit without counting. */
+  #tooLarge(value: string): boolean {
+    return value.length * 3 > this.maxValueBytes && Buffer.byteLength(value) > this.maxValueBytes;
+  }
+
+  /** The id a listing continues after: '' (the start) for no cursor or another store's. */
+  #listingStart(cursor: string | undefined): string {
+    if (cursor === undefined) return '';
+    const read = readCursor(cursor);
+    if (read?.store === 'memory') return read.after;
+    this.#logger.info(
+      { event_type: 'session_listing_restarted', cursor: describeCursor(cursor) },
+      'Cursor de listagem de outro armazenamento: a listagem recomeça do início',
+    );
+    return '';
   }
 
   #live(id: string): Entry | undefined {

@@ -37,16 +37,12 @@ export interface SetOptions {
 /** Commands on one key, sent to the node that holds it. */
 export interface KeyCommands {
   get(key: string): Promise<string | null>;
+  /** Bytes `start` to `end` (inclusive) as text; "" for a missing key. */
+  getRange(key: string, start: number, end: number): Promise<string>;
   set(key: string, value: string, options: SetOptions): Promise<unknown>;
   unlink(key: string): Promise<number>;
   exists(key: string): Promise<number>;
   ttl(key: string): Promise<number>;
-  restore(
-    key: string,
-    ttlMs: number,
-    payload: Buffer,
-    options: { REPLACE: true },
-  ): Promise<unknown>;
   setIf(
     key: string,
     value: string,
@@ -54,8 +50,20 @@ export interface KeyCommands {
     min: number,
     max: number,
     createdAt: string,
+    maxValueBytes: number,
   ): Promise<[number, number]>;
-  deleteIf(key: string, unreadable: string): Promise<number>;
+  /** See redis-scripts moveAside. */
+  moveAside(
+    key: string,
+    target: string,
+    read: { value: string } | { refusedOver: number },
+    keepMs: number,
+  ): Promise<'moved' | 'gone' | 'replaced'>;
+}
+
+/** Commands whose strings come back as bytes, undecoded. */
+export interface ByteCommands {
+  getRange(key: string, start: number, end: number): Promise<Buffer>;
 }
 
 /** A server holding part (or all) of the keyspace: what listing, purging and INFO need. */
@@ -73,8 +81,7 @@ export interface KeyspaceNode {
 export interface RedisConnection extends EventEmitter {
   readonly topology: 'single' | 'cluster' | 'sentinel';
   readonly keys: KeyCommands;
-  /** DUMP of one key as bytes, if it still holds `unreadable` (see redis-scripts dumpIf). */
-  dumpIf(key: string, unreadable: string): Promise<Buffer | null>;
+  readonly bytes: ByteCommands;
   /** The masters, in a stable order (by address). */
   nodes(): Promise<KeyspaceNode[]>;
   readonly isReady: boolean;
@@ -172,13 +179,12 @@ interface TopologyClient {
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): unknown;
-  withTypeMapping(mapping: typeof binary): {
-    dumpIf(key: string, unreadable: string): Promise<unknown>;
-  };
+  withTypeMapping(mapping: typeof binary): unknown;
 }
 
 class Connection extends EventEmitter implements RedisConnection {
   readonly keys: KeyCommands;
+  readonly bytes: ByteCommands;
   readonly #client: TopologyClient;
   readonly #state: { started: boolean };
 
@@ -192,6 +198,7 @@ class Connection extends EventEmitter implements RedisConnection {
     this.#client = client;
     this.#state = state;
     this.keys = client as unknown as KeyCommands;
+    this.bytes = client.withTypeMapping(binary) as ByteCommands;
   }
   get isReady() {
     return this.#client.isReady;
@@ -205,9 +212,6 @@ class Connection extends EventEmitter implements RedisConnection {
   async connect() {
     await this.#client.connect();
     this.#state.started = true;
-  }
-  dumpIf(key: string, unreadable: string) {
-    return this.#client.withTypeMapping(binary).dumpIf(key, unreadable) as Promise<Buffer | null>;
   }
   close() {
     return this.#client.close();

@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ListOptions, SessionStore, StoreBackend } from '../sessions/types.js';
+import type { ListOptions, SessionStore, StoreBackend } from './sessions/types.js';
 
 const BACKENDS: readonly StoreBackend[] = ['memory', 'redis'];
 
@@ -33,8 +33,14 @@ export class Metrics {
     name: 'session_store_events_total',
     help:
       'Failover events: unavailable (Redis stopped answering), recovered, write_rejected (Redis ' +
-      'full), reconcile_conflict (Redis held a newer version)',
+      'full), reconcile_merged (a session changed on two instances during an outage was merged), ' +
+      'reconcile_conflict (one branch of a session was dropped at write-back)',
     labelNames: ['event'],
+    registers: [this.registry],
+  });
+  readonly mergeDroppedMessages = new Counter({
+    name: 'session_merge_dropped_messages_total',
+    help: 'Messages a merge after an outage left out to fit MAX_HISTORY_MESSAGES or SESSION_MAX_BYTES',
     registers: [this.registry],
   });
   readonly sessionEvents = new Counter({
@@ -68,6 +74,10 @@ export class Metrics {
     failover?.on('recovered', count(this.storeEvents, 'recovered'));
     failover?.on('rejected', count(this.storeEvents, 'write_rejected'));
     failover?.on('conflict', count(this.storeEvents, 'reconcile_conflict'));
+    failover?.on('merged', ({ dropped }: { dropped: number }) => {
+      this.storeEvents.inc({ event: 'reconcile_merged' });
+      if (dropped > 0) this.mergeDroppedMessages.inc(dropped);
+    });
     manager.on('conflict', count(this.sessionEvents, 'conflict'));
     manager.on('corrupt', count(this.sessionEvents, 'corrupt'));
   }
