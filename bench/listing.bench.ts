@@ -26,8 +26,8 @@ import { conversation, openApp, TTL } from './production.js';
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200_000);
 const PAGE_SAMPLES = Number(process.env.BENCH_PAGE_SAMPLES ?? 300);
 const PREFIX = 'cql:session:';
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+/** The command as an operator runs it: the built package (`npm run build` first). */
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const limits = { maxHistoryMessages: 100, maxBytes: 262144 };
 
 /** Conversations of 1 to 10 turns (2 to 20 messages), one of them resolved, as records. */
@@ -178,16 +178,14 @@ try {
   // `cql-agent sessions stats`: the command, start to end; the counting alone, in process; and
   // the way it counted before (every head through the manager's listing), in the same run.
   const command = await timed(() =>
-    runNode(['--import', TSX, MAIN, 'sessions', 'stats'], {
+    runNode([MAIN, 'sessions', 'stats'], {
       cwd,
       env: { USE_REDIS: 'true', REDIS_URL: url },
     }),
   );
   if (command.result.code !== 0) throw new Error(`sessions stats: ${command.result.stderr}`);
   const counted = /^sessões +(\d+)$/m.exec(command.result.stdout)?.[1];
-  const startup = await timed(() =>
-    runNode(['--import', TSX, MAIN, '--version'], { cwd, env: {} }),
-  );
+  const startup = await timed(() => runNode([MAIN, '--version'], { cwd, env: {} }));
   const store = await RedisSessionStore.connect({ url, commandTimeoutMs: 5000 });
   const info = createClient({ url });
   await info.connect();

@@ -51,28 +51,25 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const responder = options.responder ?? (await createResponder(config, logger));
   const opened = options.store ?? (await openStore(config, logger));
   const counters = outcomeCounters(config, logger);
+  const outcomes = new OutcomeCounter(counters, config.keyPrefix, logger);
   const manager = new SessionManager({
     config,
     logger,
     store: metrics.instrument(opened),
     responder,
     now: options.now,
-    alsoClose: [counters],
+    alsoClose: [outcomes],
   });
   metrics.observe(opened instanceof FailoverStore ? opened : undefined, manager);
   metrics.trackBackend(() => manager.backend);
   const now = options.now ?? (() => new Date());
-  const outcomes = new OutcomeCounter(counters, config.keyPrefix, logger);
   manager.on('turn', (turn) => outcomes.record(turn, now()));
   return { config, logger, manager, metrics, outcomes, close: () => manager.close() };
 }
 
 /** The outcome counters' store: Redis (its own connection, opened at the first count) when the
  * sessions are there, memory otherwise. */
-function outcomeCounters(
-  config: Config,
-  logger: Logger,
-): CounterBackend & { close(): Promise<void> } {
+function outcomeCounters(config: Config, logger: Logger): CounterBackend {
   if (!config.useRedis) return new MemoryCounters();
   return new RedisCounters(async () => {
     const options = redisStoreOptions(config, logger);

@@ -26,6 +26,7 @@ import {
   captureLogs,
   configProblems,
   openManager,
+  storedRecord,
   testConfig,
   testResponder,
 } from './support/fixtures.js';
@@ -187,7 +188,7 @@ describe('memory snapshot', () => {
       writeFileSync(path, '', { mode: 0o644 });
       const logs = captureLogs('debug');
       const store = await openStore(testConfig({ MEMORY_SNAPSHOT_PATH: path }), logs.logger);
-      await store.set('guardada', JSON.stringify(storedSession()), 60);
+      await store.set('guardada', JSON.stringify(storedRecord()), 60);
       await store.close();
       assert.ok(readFileSync(path, 'utf8').includes('"session_id":"guardada"'));
       assert.equal(statSync(path).mode & 0o777, 0o600);
@@ -205,7 +206,7 @@ describe('memory snapshot', () => {
       writeFileSync(victim, 'intocado\n');
       const logs = captureLogs('debug');
       const store = await openStore(testConfig({ MEMORY_SNAPSHOT_PATH: path }), logs.logger);
-      await store.set('guardada', JSON.stringify(storedSession()), 60);
+      await store.set('guardada', JSON.stringify(storedRecord()), 60);
       symlinkSync(victim, path);
       await store.close();
       assert.equal(readFileSync(victim, 'utf8'), 'intocado\n');
@@ -218,21 +219,3 @@ describe('memory snapshot', () => {
     }
   });
 });
-
-/** A stored session in the format every version reads. */
-function storedSession(): object {
-  const at = new Date().toISOString();
-  return {
-    schema_version: 1,
-    version: 1,
-    state: 'waiting_feedback',
-    current_attempt: 1,
-    max_attempts: 3,
-    use_rag: true,
-    use_web_search: false,
-    created_at: at,
-    updated_at: at,
-    problem: 'a pia entupiu',
-    conversation_history: [{ role: 'user', content: 'a pia entupiu', at }],
-  };
-}

@@ -11,31 +11,19 @@ import {
   importSessions,
   maxImportLineBytes,
 } from '../src/sessions/transfer.js';
+import { storedRecord } from './support/fixtures.js';
 
 const limits = { maxHistoryMessages: 100, maxBytes: 1024, defaultTtl: 3600 };
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** A session as an export writes it (the fields every version of the format has). */
 function exported(id: string, expiry: { ttl?: number | null; expires_at?: string | null }) {
-  const at = new Date().toISOString();
   return JSON.stringify({
     session_id: id,
     ttl: null,
     expires_at: null,
     ...expiry,
-    session: {
-      schema_version: 1,
-      version: 1,
-      state: 'waiting_feedback',
-      current_attempt: 1,
-      max_attempts: 3,
-      use_rag: true,
-      use_web_search: false,
-      created_at: at,
-      updated_at: at,
-      problem: 'a torneira pinga',
-      conversation_history: [{ role: 'user', content: 'a torneira pinga', at }],
-    },
+    session: storedRecord('a torneira pinga'),
   });
 }
 

@@ -78,6 +78,9 @@ export interface TurnOptions extends AgentOptions, Caller {
    * first piece is out, the turn is never run again: a newer version met at save time gets the
    * finished turn applied to it if it is still where the turn started, or a conflict. */
   onDelta?: (text: string) => void;
+  /** Called once the session is loaded and the caller may act on it, before the turn runs: a
+   * streamed answer starts there, so that a refusal is still a plain error. */
+  onAccepted?: () => void;
 }
 
 /** One answered and saved message. */
@@ -265,6 +268,7 @@ export class SessionManager extends EventEmitter {
       if (record !== null && !mayAccess(this.#access, record.token_sha256, options.token)) {
         throw new SessionAccessDeniedError(sessionId, options.token !== undefined);
       }
+      if (round === 1) options.onAccepted?.();
       const token = record === null ? (options.createWithToken ?? newSessionToken()) : undefined;
       let agent = this.#agentFor(sessionId, record, options, token);
       const before = agent.snapshot();
@@ -309,17 +313,6 @@ export class SessionManager extends EventEmitter {
       };
       this.emit('turn', outcome);
       return outcome;
-    }
-  }
-
-  /**
-   * Throws SessionAccessDeniedError when the session exists and the caller does not hold its
-   * token (what runTurn would refuse), before anything is sent: a streamed answer checks first.
-   */
-  async checkAccess(sessionId: string, caller: Caller = {}): Promise<void> {
-    const record = await this.#records.load(sessionId);
-    if (record !== null && !mayAccess(this.#access, record.token_sha256, caller.token)) {
-      throw new SessionAccessDeniedError(sessionId, caller.token !== undefined);
     }
   }
 

@@ -16,11 +16,12 @@ import type { SessionStore } from './types.js';
 /** `logger` is the root logger; each part logs under its own name. */
 export async function openStore(config: Config, logger: Logger): Promise<SessionStore> {
   const log = componentLogger(logger, 'sessions.store');
-  const memory = () =>
+  const memory = (isCopy: boolean) =>
     new MemorySessionStore({
       maxSessions: config.memoryMaxSessions,
       maxValueBytes: config.sessionMaxBytes,
       logger: componentLogger(logger, 'sessions.memory'),
+      isCopy,
     });
   if (!config.useRedis && config.memorySnapshotPath) {
     const store = new SnapshottedMemoryStore(config.memorySnapshotPath, {
@@ -46,7 +47,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
       },
       'MemorySessionStore inicializado (USE_REDIS=false)',
     );
-    return memory();
+    return memory(false);
   }
   const options = redisStoreOptions(config, componentLogger(logger, 'sessions.redis'));
   const connect = () => RedisSessionStore.connect(options);
@@ -81,7 +82,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Session
   return new FailoverStore({
     redis,
     connect,
-    local: memory(),
+    local: memory(true),
     ttlSeconds: config.sessionTtl,
     logger: componentLogger(logger, 'sessions.failover'),
     merge: sessionMerge({

@@ -3,7 +3,9 @@
  * resolved and sent to a professional, by repair topic (the knowledge-base guide of the first
  * answer). Kept per day in hashes (`${prefix}outcomes:YYYY-MM-DD`, 90 days) that every instance
  * adds to: in Redis when the sessions are there, in memory otherwise. Counting never fails a
- * turn: a count that cannot be written is dropped, and logged.
+ * turn: a count that cannot be written is dropped, and logged. Counts are added up in the process
+ * and written once a second: a turn costs no round trip, and the day's hash (one key, so one
+ * Cluster shard) takes one write per instance per second, whatever the traffic.
  */
 import type { AgentState } from '../agent/types.js';
 import type { Logger } from '../logger.js';
@@ -37,10 +39,15 @@ export interface OutcomeReport {
   byTopic: Array<OutcomeCounts & { topic: string }>;
 }
 
+/** How often the counts added up in the process are written. */
+export const FLUSH_INTERVAL_MS = 1000;
+
 /** Where the day hashes live. */
 export interface CounterBackend {
-  add(key: string, fields: readonly string[], ttlSeconds: number): Promise<void>;
+  /** Adds each increment to its field of the hash, which then lives `ttlSeconds`. */
+  add(key: string, increments: Readonly<Record<string, number>>, ttlSeconds: number): Promise<void>;
   read(key: string): Promise<Record<string, number>>;
+  close(): Promise<void>;
 }
 
 const day = (at: Date) => at.toISOString().slice(0, 10);
@@ -61,6 +68,9 @@ export class OutcomeCounter {
   readonly #backend: CounterBackend;
   readonly #prefix: string;
   readonly #logger: Logger;
+  /** Counts not written yet, by day hash and field. */
+  #pending = new Map<string, Map<string, number>>();
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(backend: CounterBackend, keyPrefix: string, logger: Logger) {
     this.#backend = backend;
@@ -68,21 +78,48 @@ export class OutcomeCounter {
     this.#logger = logger;
   }
 
-  /** Counts one saved turn; never throws. */
+  /** Counts one saved turn (written within FLUSH_INTERVAL_MS); never throws. */
   record(turn: CountedTurn, at: Date): void {
     const key = this.#prefix + day(at);
-    this.#backend
-      .add(key, countedFields(turn, at), OUTCOME_DAYS_KEPT * 86400)
-      .catch((error: unknown) =>
-        this.#logger.debug(
-          { event_type: 'outcome_not_counted', reason: (error as Error).message },
-          'Contagem de resultado descartada',
-        ),
-      );
+    const fields = this.#pending.get(key) ?? new Map<string, number>();
+    for (const field of countedFields(turn, at)) fields.set(field, (fields.get(field) ?? 0) + 1);
+    this.#pending.set(key, fields);
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+      this.#timer.unref();
+    }
+  }
+
+  /** Writes the counts added up so far; a count that cannot be written is dropped, and logged. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    await Promise.all(
+      [...pending].map(([key, fields]) =>
+        this.#backend
+          .add(key, Object.fromEntries(fields), OUTCOME_DAYS_KEPT * 86400)
+          .catch((error: unknown) =>
+            this.#logger.debug(
+              { event_type: 'outcome_not_counted', reason: (error as Error).message },
+              'Contagem de resultado descartada',
+            ),
+          ),
+      ),
+    );
+  }
+
+  /** Writes what is pending, then closes the counters' store. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#backend.close();
   }
 
   /** The last hour's turns, and the outcomes of the last `days` days (today included). */
   async report(now: Date, days: number): Promise<OutcomeReport> {
+    // This instance's latest counts first.
+    await this.flush();
     const dates = Array.from({ length: days }, (_, i) => new Date(now.getTime() - i * 86400000));
     const hashes = await Promise.all(dates.map((d) => this.#backend.read(this.#prefix + day(d))));
 
@@ -142,14 +179,20 @@ export class MemoryCounters implements CounterBackend {
     this.#now = now;
   }
 
-  async add(key: string, fields: readonly string[], ttlSeconds: number): Promise<void> {
+  async add(
+    key: string,
+    increments: Readonly<Record<string, number>>,
+    ttlSeconds: number,
+  ): Promise<void> {
     const now = this.#now();
     for (const [stored, hash] of this.#hashes) {
       if (hash.expiresAt <= now) this.#hashes.delete(stored);
     }
     const hash = this.#hashes.get(key) ?? { fields: new Map(), expiresAt: 0 };
     hash.expiresAt = now + ttlSeconds * 1000;
-    for (const field of fields) hash.fields.set(field, (hash.fields.get(field) ?? 0) + 1);
+    for (const [field, by] of Object.entries(increments)) {
+      hash.fields.set(field, (hash.fields.get(field) ?? 0) + by);
+    }
     this.#hashes.set(key, hash);
   }
 

@@ -10,28 +10,16 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ERRORS } from '../../src/texts/cli.js';
+import { storedRecord } from './fixtures.js';
 import { type RedisFixture, useRedisServer } from './redis-fixture.js';
 import { type Run, runNode } from './run-process.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 export const TSX = import.meta.resolve('tsx');
 
-/** A stored session in the format every version reads. */
+/** A stored session in the format every version reads, as JSON. */
 export function storedSession(problem = 'a pia entupiu'): string {
-  const at = new Date().toISOString();
-  return JSON.stringify({
-    schema_version: 1,
-    version: 1,
-    state: 'waiting_feedback',
-    current_attempt: 1,
-    max_attempts: 3,
-    use_rag: true,
-    use_web_search: false,
-    created_at: at,
-    updated_at: at,
-    problem,
-    conversation_history: [{ role: 'user', content: problem, at }],
-  });
+  return JSON.stringify(storedRecord(problem));
 }
 
 /** One line of an export file. */

@@ -7,6 +7,7 @@ import { OfflineResponder } from '../../src/agent/offline-responder.js';
 import { type AppOptions, createApp } from '../../src/app.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import type { SessionRecordInput } from '../../src/sessions/codec.js';
 import type { SessionManager } from '../../src/sessions/manager.js';
 
 /** A Config from these variables only (no process environment, no .env file). */
@@ -61,4 +62,27 @@ export function captureLogs(level: Config['logLevel'] = 'debug'): CapturedLogs {
  * configuration names (Redis with its memory copy, or memory). Its close() closes the store. */
 export async function openManager(options: AppOptions = {}): Promise<SessionManager> {
   return (await createApp(options)).manager;
+}
+
+/** A stored session in the format every version reads (no fields added since the first): one
+ * problem, one message, version 1, saved now. */
+export function storedRecord(
+  problem = 'a pia entupiu',
+  changes: Partial<SessionRecordInput> = {},
+): SessionRecordInput {
+  const at = new Date().toISOString();
+  return {
+    schema_version: 1,
+    version: 1,
+    state: 'waiting_feedback',
+    current_attempt: 1,
+    max_attempts: 3,
+    use_rag: true,
+    use_web_search: false,
+    created_at: at,
+    updated_at: at,
+    problem,
+    conversation_history: [{ role: 'user', content: problem, at }],
+    ...changes,
+  };
 }

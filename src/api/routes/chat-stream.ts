@@ -13,7 +13,7 @@ import { errors } from '../../texts/api.js';
 import type { RouteDeps } from '../deps.js';
 import { toHttpProblem } from '../errors.js';
 import { errorBody } from '../schemas.js';
-import { startEventStream } from '../sse.js';
+import { type EventStream, startEventStream } from '../sse.js';
 import { assertChatSessionId, chatBody, chatRequest, sessionTokenOf } from './chat.js';
 
 export const chatStreamRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
@@ -45,19 +45,22 @@ export const chatStreamRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
       const { message, session_id, use_rag, use_web_search } = request.body;
       assertChatSessionId(session_id, 'denied');
       const token = sessionTokenOf(request);
-      // Refused before anything is streamed, with its own status.
-      if (session_id !== undefined) await manager.checkAccess(session_id, { token });
-
-      const stream = startEventStream(reply);
+      // The stream starts once the session is loaded and the caller accepted: a refusal (403)
+      // before it is a plain JSON answer with its status; a failure after it, an error event.
+      let stream: EventStream | undefined;
       try {
         const outcome = await manager.runTurn(session_id, message, {
           useRag: use_rag,
           useWebSearch: use_web_search,
           token,
-          onDelta: (text) => stream.send('delta', { text }),
+          onAccepted: () => {
+            stream = startEventStream(reply);
+          },
+          onDelta: (text) => stream?.send('delta', { text }),
         });
-        stream.send('done', chatBody(outcome));
+        stream?.send('done', chatBody(outcome));
       } catch (error) {
+        if (stream === undefined) throw error;
         const problem = toHttpProblem(error);
         if (problem === undefined) {
           request.log.error(
@@ -70,7 +73,7 @@ export const chatStreamRoutes: FastifyPluginAsyncZod<RouteDeps> = async (
           detail: problem?.body.detail ?? errors.internal,
         });
       } finally {
-        stream.end();
+        stream?.end();
       }
     },
   );

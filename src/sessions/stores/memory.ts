@@ -34,6 +34,10 @@ export interface MemoryStoreOptions {
   /** Clock in milliseconds. @default Date.now */
   now?: () => number;
   logger?: Logger;
+  /** An eviction loses a session (WARNING), unless this store is only a copy of one kept
+   * elsewhere (Redis's, for the failover): then dropping the least recently used is routine
+   * (DEBUG). @default false */
+  isCopy?: boolean;
 }
 
 interface Entry {
@@ -66,6 +70,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #isCopy: boolean;
   #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -73,6 +78,7 @@ export class MemorySessionStore implements SessionStore {
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger();
+    this.#isCopy = options.isCopy ?? false;
     this.#sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30000);
     this.#sweeper.unref();
   }
@@ -232,7 +238,7 @@ export class MemorySessionStore implements SessionStore {
       this.#entries.delete(id);
       if (!expired) {
         this.evictions++;
-        this.#logger.warn(
+        this.#logger[this.#isCopy ? 'debug' : 'warn'](
           { session_id: id, max_sessions: this.maxSessions, event_type: 'session_evicted' },
           'Sessão descartada: limite de sessões em memória atingido (MEMORY_MAX_SESSIONS)',
         );

@@ -34,10 +34,15 @@ export class RedisCounters implements CounterBackend {
     this.#timeoutMs = timeoutMs;
   }
 
-  async add(key: string, fields: readonly string[], ttlSeconds: number): Promise<void> {
+  async add(
+    key: string,
+    increments: Readonly<Record<string, number>>,
+    ttlSeconds: number,
+  ): Promise<void> {
+    // Sent together: one round trip (node-redis pipelines the commands of one tick).
     await this.#run('count', (redis) =>
       Promise.all([
-        ...fields.map((field) => redis.hIncrBy(key, field, 1)),
+        ...Object.entries(increments).map(([field, by]) => redis.hIncrBy(key, field, by)),
         redis.expire(key, ttlSeconds),
       ]),
     );
