@@ -1,6 +1,6 @@
 /** The command line speaks Portuguese: its help, commander's usage errors, one line each. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,6 +55,18 @@ describe('cql-agent in Portuguese', () => {
     const viaHelpCommand = await run('help', 'sessions');
     assert.match(viaHelpCommand.stdout, /^ {2}import <arquivo> +grava de volta/m);
     assert.doesNotMatch(viaHelpCommand.stdout, ENGLISH);
+  });
+
+  it("prints the package's version with --version and exit 0", async () => {
+    const { version } = JSON.parse(
+      await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await run(flag);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, `${version}\n`);
+      assert.equal(result.stderr, '');
+    }
   });
 
   describe("reports commander's usage errors in Portuguese, one line each, with exit code 2", () => {

@@ -4,10 +4,10 @@ import { dirname, join, resolve } from 'node:path';
  * failure ends as one line on standard error (see failure.ts), never a stack trace. */
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { asyncStdout, createLogger } from '../logger.js';
 import { CHAT, ERRORS, HELP, PROGRAM_DESCRIPTION, systemReason } from '../texts/cli.js';
+import { VERSION } from '../version.js';
 import { sessionIdArgument } from './arguments.js';
 import { runChat } from './chat.js';
 import { ChatTokens } from './chat-tokens.js';
@@ -43,7 +43,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit();
 });
 
-const program = useCommanderTexts(new Command('cql-agent').description(PROGRAM_DESCRIPTION));
+const program = useCommanderTexts(
+  new Command('cql-agent')
+    .description(PROGRAM_DESCRIPTION)
+    .version(VERSION, '-V, --version', HELP.version),
+);
 // Usage errors (commander has printed them) exit 2 like the others; set before the subcommands,
 // which inherit it.
 program.exitOverride();
@@ -73,6 +77,7 @@ program
     // Beside the generated admin key: the folder the service keeps its own state in.
     const tokensPath = join(dirname(resolve(config.api.adminApiKeyFile)), 'chat-tokens.json');
     const tokens = await ChatTokens.open(tokensPath);
+    const { createApp } = await import('../app.js');
     const app = await createApp({ config, logger });
     try {
       await runChat({

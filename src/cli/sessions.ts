@@ -7,7 +7,6 @@ import { once } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { createApp } from '../app.js';
 import { type Config, loadConfig } from '../config.js';
 import { AtomicFile } from '../files/atomic-file.js';
 import { NotARegularFileError } from '../files/file-kind.js';
@@ -64,7 +63,9 @@ async function openRedis(): Promise<{ config: Config; store: RedisSessionStore }
 async function withRedis<T>(run: (context: Context) => Promise<T>): Promise<T> {
   const { config, store } = await openRedis();
   const logger = createLogger({ level: 'silent' });
-  // The application wired as the server wires it, over this store (no fallback to memory).
+  // The application wired as the server wires it, over this store (no fallback to memory);
+  // loaded here, as the commands that read the store alone start faster without it.
+  const { createApp } = await import('../app.js');
   const app = await createApp({ config, logger, store }).catch(async (error: unknown) => {
     await store.close();
     throw error;

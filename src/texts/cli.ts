@@ -14,6 +14,7 @@ export const PROGRAM_DESCRIPTION = 'CQL Agent: assistente de reparos domésticos
 
 /** Descriptions shown by `--help`. Argument placeholders are part of the usage line too. */
 export const HELP = {
+  version: 'mostra a versão',
   serve: 'inicia a API HTTP (HOST, PORT; sessões em memória, ou no Redis com USE_REDIS=true)',
   chat: "assistente interativo no terminal ('novo' para um novo problema, 'sair' para encerrar)",
   chatSession: 'id da sessão a iniciar ou continuar (sem ele, uma sessão nova)',
