@@ -127,6 +127,18 @@ async function findTurns(redis: RedisServer, tally: Tally) {
   return { expected, found, sessionsLost };
 }
 
+/** What was sent, what was acknowledged, and what of it Redis holds afterwards. */
+function delivery(tally: Tally, turns: Awaited<ReturnType<typeof findTurns>>) {
+  return {
+    requests_sent: tally.sent,
+    acknowledged: tally.sent - tally.non2xx,
+    non_2xx: tally.non2xx,
+    turns_found_in_redis: turns.found,
+    turns_lost: turns.expected - turns.found,
+    sessions_lost: turns.sessionsLost,
+  };
+}
+
 function print(report: Record<string, number | string>, failures: string[]): boolean {
   for (const [key, value] of Object.entries(report)) console.log(`${key.padEnd(28)} ${value}`);
   for (const failure of failures.slice(0, 10)) console.log(`  ${failure}`);
@@ -181,12 +193,7 @@ async function pinned(): Promise<boolean> {
     const turns = await findTurns(redis.current, tally);
     return print(
       {
-        requests_sent: tally.sent,
-        acknowledged: tally.sent - tally.non2xx,
-        non_2xx: tally.non2xx,
-        turns_found_in_redis: turns.found,
-        turns_lost: turns.expected - turns.found,
-        sessions_lost: turns.sessionsLost,
+        ...delivery(tally, turns),
         conflicts: await sum(instances, 'reconcile_conflict'),
         failovers: await sum(instances, 'unavailable'),
       },
@@ -270,12 +277,7 @@ async function roundRobin(): Promise<boolean> {
     );
     return print(
       {
-        requests_sent: tally.sent,
-        acknowledged: tally.sent - tally.non2xx,
-        non_2xx: tally.non2xx,
-        turns_found_in_redis: turns.found,
-        turns_lost: turns.expected - turns.found,
-        sessions_lost: turns.sessionsLost,
+        ...delivery(tally, turns),
         merges: await sum(instances, 'reconcile_merged'),
         merged_sessions: mergedSessions.size,
         conflicts: await sum(instances, 'reconcile_conflict'),
