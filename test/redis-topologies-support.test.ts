@@ -1,7 +1,10 @@
 /** The test helpers for Redis Cluster, Sentinel, TLS and ACL users work against real servers,
  * and leave no process behind. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createClient, createCluster, createSentinel } from '@redis/client';
 import { type RedisCluster, startRedisCluster } from './support/redis-cluster.js';
@@ -242,5 +245,28 @@ describe('startRedisServer aclUsers', redisTestOptions(), () => {
   it('stops it', async () => {
     await server.stop();
     assert.equal(alive(server.pid), false);
+  });
+});
+
+describe('a test process stopped by a signal', redisTestOptions(), () => {
+  it('takes its redis-server with it (the runner stops a file past its timeout so, before its after() hooks)', async () => {
+    const support = new URL('./support/redis-server.ts', import.meta.url).href;
+    const program = `import { startRedisServer } from ${JSON.stringify(support)};
+const server = await startRedisServer();
+console.log(server.pid);
+setInterval(() => {}, 1000);`;
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), '--input-type=module', '--eval', program],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = once(child, 'exit');
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const pid = Number(line);
+    assert.ok(Number.isInteger(pid) && alive(pid), `a running redis-server, not "${line}"`);
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 143, 'exits as stopped by SIGTERM');
+    await until(() => !alive(pid), 'the redis-server to end');
   });
 });

@@ -2,6 +2,7 @@
  * benchmark and the chaos run. Stopped by its PID. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { endWithThisProcess } from './children.js';
 import { freePort } from './redis-server.js';
 import { until } from './until.js';
 
@@ -17,11 +18,6 @@ export interface ApiProcess {
   /** Sends a signal (SIGTERM by default) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
-
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 async function answers(base: string): Promise<boolean> {
   try {
@@ -58,7 +54,7 @@ export async function startApiProcess(
     },
     stdio: ['ignore', quiet ? 'ignore' : 'pipe', 'pipe'],
   });
-  running.add(child);
+  endWithThisProcess(child);
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk;
@@ -68,7 +64,6 @@ export async function startApiProcess(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  void exited.then(() => running.delete(child));
   const api: ApiProcess = {
     base: `http://127.0.0.1:${port}`,
     child,

@@ -7,13 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { endWithThisProcess } from './children.js';
 
 const RESERVED_PORT = 6379;
-const running = new Set<ChildProcess>();
-
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 function findBinary(): string | undefined {
   try {
@@ -119,8 +115,7 @@ function launch(port: number, dir: string, options: StartOptions): Promise<Child
   for (const user of options.aclUsers ?? []) args.push('--user', ...user.trim().split(/\s+/));
   args.push(...(options.args ?? []));
   const child = spawn(binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.on('exit', () => running.delete(child));
+  endWithThisProcess(child);
   return new Promise((resolve, reject) => {
     let output = '';
     // Generous: only a server that would never be ready fails here, not a slow machine.

@@ -1,6 +1,7 @@
 /** Runs a Node.js program to its end with exactly this environment (plus PATH) and collects its
  * output; killed by PID after 90 s (a guard against a hang, generous for a loaded machine). */
 import { spawn } from 'node:child_process';
+import { endWithThisProcess } from './children.js';
 
 export interface Run {
   code: number | null;
@@ -18,6 +19,7 @@ export function runNode(
       env: { PATH: process.env.PATH ?? '', ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    endWithThisProcess(child);
     child.stdin?.end(options.input);
     const killer = setTimeout(() => child.kill('SIGKILL'), 90000);
     let stdout = '';
