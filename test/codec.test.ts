@@ -9,6 +9,7 @@ import {
   encodeSession,
   HEAD_BYTES,
   type SessionRecord,
+  writeStamp,
 } from '../src/sessions/codec.js';
 import { SessionCorruptError, SessionTooLargeError } from '../src/sessions/errors.js';
 
@@ -273,5 +274,34 @@ describe('codec', () => {
       '"state":"zzz"',
     );
     assert.throws(() => decodeHead('user-123', raw), SessionCorruptError);
+  });
+});
+
+describe('writeStamp', () => {
+  it('is the head through the write id, different for every encoding, clear or encrypted', () => {
+    const cipher = new SessionCipher(
+      loadConfig({
+        env: { SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+        envFile: false,
+      }).encryptionKeys,
+    );
+    for (const options of [limits, { ...limits, cipher }]) {
+      const first = encodeSession('s', record(), options).json;
+      const second = encodeSession('s', record(), options).json;
+      const stamp = writeStamp(first);
+      assert.ok(stamp !== undefined && first.startsWith(stamp));
+      assert.match(stamp, /^\{"schema_version":1,"version":7,.*,"write_id":"[0-9a-f-]{36}"$/);
+      assert.ok(stamp.length < HEAD_BYTES);
+      assert.notEqual(writeStamp(second), stamp, 'a new write id in every encoding');
+    }
+  });
+
+  it('is undefined for a value without a write id or not in canonical form', () => {
+    const { write_id: _, ...withoutId } = JSON.parse(encodeSession('s', record(), limits).json);
+    assert.equal(writeStamp(JSON.stringify(withoutId)), undefined);
+    assert.equal(writeStamp(JSON.stringify({ write_id: 'x', schema_version: 1 })), undefined);
+    assert.equal(writeStamp('not json'), undefined);
+    const far = `{"schema_version":1,"pad":"${'x'.repeat(HEAD_BYTES)}","write_id":"late"}`;
+    assert.equal(writeStamp(far), undefined, 'not within the head');
   });
 });

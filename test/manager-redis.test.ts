@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvalidSessionIdError } from '../src/sessions/errors.js';
+import { HEAD_BYTES } from '../src/sessions/codec.js';
+import { InvalidSessionIdError, SessionConflictError } from '../src/sessions/errors.js';
+import { setIf, setIfStamp } from '../src/sessions/stores/redis-scripts.js';
 import { captureLogs, openManager, testConfig, testResponder } from './support/fixtures.js';
 import { useRedisServer } from './support/redis-fixture.js';
 import {
@@ -9,6 +11,7 @@ import {
   redisTestOptions,
   startRedisServer,
 } from './support/redis-server.js';
+import { until } from './support/until.js';
 
 const PASSWORD = 'correct-horse-battery';
 
@@ -167,6 +170,48 @@ describe('SessionManager on Redis', redisTestOptions(), () => {
     const restarted = await open();
     assert.equal((await restarted.manager.getOrCreateAgent('shared')).currentAttempt, 1);
     await restarted.manager.close();
+  });
+
+  it('saves what it loaded with one comparison in Redis, and refuses a stale save with no write', async () => {
+    const first = await open();
+    const second = await open();
+    const monitor = redis.raw.duplicate();
+    try {
+      const created = await first.manager.getOrCreateAgent('stamped');
+      await created.chat('a torneira está pingando');
+      await first.manager.updateAgent('stamped', created);
+      const mine = await first.manager.getAgent('stamped');
+      const theirs = await second.manager.getAgent('stamped');
+      assert.ok(mine && theirs);
+      await monitor.connect();
+      const seen: string[] = [];
+      await monitor.monitor((line) => seen.push(line));
+      const sent = (pattern: RegExp) => seen.filter((line) => pattern.test(line));
+
+      await mine.chat('não');
+      await first.manager.updateAgent('stamped', mine);
+      await until(() => sent(/"SET" "cql:session:stamped"/i).length === 1, 'the save');
+      const scripts = sent(/"EVALSHA"/i);
+      assert.equal(scripts.length, 1);
+      assert.ok(scripts[0]?.includes(`"${setIfStamp.SHA1}"`), 'the stamp script alone');
+      const [read] = sent(/"GETRANGE" "cql:session:stamped"/i);
+      const end = Number(/"0" "(\d+)"/.exec(read ?? '')?.[1]);
+      assert.ok(end > 0 && end < HEAD_BYTES - 1, `the stamp's bytes, not the whole head (${read})`);
+
+      // The other instance read the same version: its save meets a newer one and writes nothing.
+      await theirs.chat('sim');
+      await assert.rejects(second.manager.updateAgent('stamped', theirs), SessionConflictError);
+      await until(() => sent(/"EVALSHA"/i).length === 3, 'the stamp, then the version, deciding');
+      assert.ok(sent(/"EVALSHA"/i)[2]?.includes(`"${setIf.SHA1}"`));
+      assert.equal(sent(/"SET" "cql:session:stamped"/i).length, 1, 'nothing written');
+      const stored = await first.manager.getAgent('stamped');
+      assert.equal(stored?.currentAttempt, 2);
+      assert.equal(stored?.conversationHistory.at(-2)?.content, 'não');
+    } finally {
+      if (monitor.isOpen) await monitor.close();
+      await first.manager.close();
+      await second.manager.close();
+    }
   });
 
   it('skips corrupt values in listings, and on load moves them aside for 7 days and starts over', async () => {

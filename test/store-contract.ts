@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { writeStamp } from '../src/sessions/codec.js';
 import { SessionCorruptError, StoreUnavailableError } from '../src/sessions/errors.js';
 import { SessionManager } from '../src/sessions/manager.js';
 import type { SessionStore } from '../src/sessions/types.js';
@@ -302,6 +303,44 @@ export function runStoreContract(name: string, target: ContractTarget): void {
         (await store.setIf('reborn', made('2025-01-02T00:00:00.000Z', 4), 60, same)).outcome,
         'written',
       );
+    });
+
+    it('writes on the stamp of the value it read, and lets the version decide once it is stale', async () => {
+      const at = '2025-01-02T00:00:00.000Z';
+      const stamped = (version: number, writeId: string) =>
+        `{"schema_version":1,"version":${version},"state":"new_problem","write_id":"${writeId}","created_at":"${at}","text":"x"}`;
+      const read = (value: string) => {
+        const stamp = writeStamp(value);
+        assert.ok(stamp !== undefined && value.startsWith(stamp) && stamp.endsWith(`"`));
+        return stamp;
+      };
+      await store.set('stamped', stamped(3, 'w-a'), 60);
+      await settle();
+      const fromA = { min: 3, max: 3, createdAt: at, stamp: read(stamped(3, 'w-a')) };
+      assert.deepEqual(await store.setIf('stamped', stamped(4, 'w-b'), 60, fromA), {
+        outcome: 'written',
+        storedVersion: 3,
+      });
+      // A second writer that read the same value: its stamp is gone, and so is its version.
+      assert.deepEqual(await store.setIf('stamped', stamped(4, 'w-c'), 60, fromA), {
+        outcome: 'conflict',
+        storedVersion: 4,
+      });
+      assert.equal(await store.get('stamped'), stamped(4, 'w-b'));
+      // The same version written again under another write id (a backup imported): the stamp no
+      // longer matches, the version still does, and decides.
+      await store.set('stamped', stamped(4, 'w-d'), 60);
+      const fromB = { min: 4, max: 4, createdAt: at, stamp: read(stamped(4, 'w-b')) };
+      assert.deepEqual(await store.setIf('stamped', stamped(5, 'w-e'), 60, fromB), {
+        outcome: 'written',
+        storedVersion: 4,
+      });
+      // The same write sent again (its answer was lost): already there.
+      assert.deepEqual(await store.setIf('stamped', stamped(5, 'w-e'), 60, fromB), {
+        outcome: 'identical',
+        storedVersion: 5,
+      });
+      assert.equal(await store.get('stamped'), stamped(5, 'w-e'));
     });
 
     it('reports its status', async () => {

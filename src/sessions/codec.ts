@@ -446,6 +446,20 @@ export function storedStamp(raw: string | null): StoredStamp {
   return { version: -1, createdAt: null };
 }
 
+/**
+ * The first bytes of a canonical value, through its write id: they name that very value (every
+ * encoding draws a new write id), so a store that still holds them holds it, whatever follows.
+ * Undefined for a value written without a write id, or not in canonical form. (A slice: it keeps
+ * the value's text alive while it is kept, as long as the record or agent it belongs to.)
+ */
+export function writeStamp(raw: string): string | undefined {
+  if (!raw.startsWith('{"schema_version":')) return undefined;
+  const at = raw.indexOf(',"write_id":"');
+  if (at === -1 || at > HEAD_BYTES) return undefined;
+  const end = raw.indexOf('"', at + 13);
+  return end === -1 || end >= HEAD_BYTES ? undefined : raw.slice(0, end + 1);
+}
+
 export function storedVersion(raw: string | null): number {
   return storedStamp(raw).version;
 }

@@ -23,7 +23,7 @@ import type { Config } from '../config.js';
 import { componentLogger, type Logger } from '../logger.js';
 import { mayAccess, newSessionToken, type SessionAccess, tokenSha256 } from './access.js';
 import { cipherFor, type SessionCipher } from './cipher.js';
-import { SCHEMA_VERSION, type SessionRecord } from './codec.js';
+import { SCHEMA_VERSION, type SessionRecord, writeStamp } from './codec.js';
 import {
   SessionAccessDeniedError,
   SessionConflictError,
@@ -127,6 +127,8 @@ interface Provenance {
   resetAt: string | null;
   tokenSha256: string | null;
   topic: string | null;
+  /** The write stamp of that version (codec writeStamp), when known. */
+  stamp: string | undefined;
 }
 
 /** A turn that keeps meeting newer versions is run again, with a growing random pause, this many
@@ -433,6 +435,7 @@ export class SessionManager extends EventEmitter {
         resetAt: null,
         tokenSha256: token === undefined ? null : tokenSha256(token),
         topic: null,
+        stamp: undefined,
       });
       return agent;
     }
@@ -442,7 +445,7 @@ export class SessionManager extends EventEmitter {
     });
     if (options.useRag !== undefined) agent.useRag = options.useRag;
     if (options.useWebSearch !== undefined) agent.useWebSearch = options.useWebSearch;
-    this.#remember(agent, sessionId, record);
+    this.#provenanceOf.set(agent, this.#provenance(sessionId, record));
     if (token !== undefined) {
       const provenance = this.#provenanceOf.get(agent);
       if (provenance) provenance.tokenSha256 = tokenSha256(token);
@@ -525,7 +528,12 @@ export class SessionManager extends EventEmitter {
           version: record.version + 1,
         });
         try {
-          await this.#records.write(sessionId, json, record.version, record.created_at, ttlSeconds);
+          const previous = {
+            expected: record.version,
+            createdAt: record.created_at,
+            stamp: this.#records.stampOf(record),
+          };
+          await this.#records.write(sessionId, json, previous, ttlSeconds);
           return await this.#store.ttl(sessionId);
         } catch (error) {
           if (!(error instanceof SessionConflictError) || round >= MAX_TURN_ROUNDS) throw error;
@@ -568,8 +576,12 @@ export class SessionManager extends EventEmitter {
       // snapshot() already returned a fresh array: no second copy on every save.
       conversation_history: snapshot.history as SessionRecord['conversation_history'],
     });
-    await this.#records.write(sessionId, json, expected, previous?.createdAt || undefined);
-    this.#remember(agent, sessionId, record);
+    await this.#records.write(sessionId, json, {
+      expected,
+      createdAt: previous?.createdAt || undefined,
+      stamp: previous?.stamp,
+    });
+    this.#provenanceOf.set(agent, this.#provenance(sessionId, record, writeStamp(json)));
     if (expected === 0) {
       this.#logger.info(
         {
@@ -588,7 +600,12 @@ export class SessionManager extends EventEmitter {
     }
   }
 
-  #provenance(sessionId: string, record: SessionRecord): Provenance {
+  /** `stamp`: of the value the record was written as; by default, of the one it was loaded from. */
+  #provenance(
+    sessionId: string,
+    record: SessionRecord,
+    stamp = this.#records.stampOf(record),
+  ): Provenance {
     return {
       sessionId,
       version: record.version,
@@ -596,10 +613,7 @@ export class SessionManager extends EventEmitter {
       resetAt: record.reset_at,
       tokenSha256: record.token_sha256,
       topic: record.topic,
+      stamp,
     };
-  }
-
-  #remember(agent: RepairAgent, sessionId: string, record: SessionRecord): void {
-    this.#provenanceOf.set(agent, this.#provenance(sessionId, record));
   }
 }

@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SessionCipher } from './cipher.js';
-import { decodeSession, encodeSession, type SessionRecord } from './codec.js';
+import { decodeSession, encodeSession, type SessionRecord, writeStamp } from './codec.js';
 import { SessionConflictError, SessionCorruptError } from './errors.js';
 import { assertSessionId } from './session-id.js';
 import type { SessionStore } from './types.js';
@@ -27,6 +27,8 @@ export class SessionRecords {
   readonly #cipher: SessionCipher | undefined;
   readonly #logger: Logger;
   readonly #emit: SessionRecordsOptions['emit'];
+  /** The write stamp (codec writeStamp) of the value each loaded record was read from. */
+  readonly #stamps = new WeakMap<SessionRecord, string>();
 
   constructor(options: SessionRecordsOptions) {
     this.#store = options.store;
@@ -42,7 +44,11 @@ export class SessionRecords {
     let raw: string | null = null;
     try {
       raw = await this.#store.get(sessionId);
-      return raw === null ? null : decodeSession(sessionId, raw, this.#cipher);
+      if (raw === null) return null;
+      const record = decodeSession(sessionId, raw, this.#cipher);
+      const stamp = writeStamp(raw);
+      if (stamp !== undefined) this.#stamps.set(record, stamp);
+      return record;
     } catch (error) {
       if (!(error instanceof SessionCorruptError)) throw error;
       // Moves exactly what was read (or, when the store refused to read it, a value it would
@@ -67,6 +73,11 @@ export class SessionRecords {
     }
   }
 
+  /** The write stamp of the value `record` was loaded from (undefined: not known). */
+  stampOf(record: SessionRecord): string | undefined {
+    return this.#stamps.get(record);
+  }
+
   /** Serializes a record within the configured limits (SessionTooLargeError past them). */
   encode(sessionId: string, record: SessionRecord) {
     return encodeSession(sessionId, record, {
@@ -78,20 +89,22 @@ export class SessionRecords {
 
   /**
    * Writes `json` over version `expected` of the session (0: none yet) created at `createdAt`
-   * (a session deleted and created again is another one), with the configured TTL. Throws
+   * (a session deleted and created again is another one), with the configured TTL; `stamp`, the
+   * write stamp of that version as it was read, lets the store decide from it alone. Throws
    * SessionConflictError when the store holds another version.
    */
   async write(
     sessionId: string,
     json: string,
-    expected: number,
-    createdAt: string | undefined,
+    previous: { expected: number; createdAt: string | undefined; stamp: string | undefined },
     ttlSeconds = this.#config.sessionTtl,
   ): Promise<void> {
+    const { expected, createdAt, stamp } = previous;
     const write = await this.#store.setIf(sessionId, json, ttlSeconds, {
       min: expected,
       max: expected,
       createdAt,
+      stamp,
     });
     if (write.outcome !== 'conflict') return;
     this.#logger.info(

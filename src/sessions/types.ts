@@ -60,6 +60,12 @@ export interface VersionRange {
   readonly max: number;
   /** When given, the stored session must also have been created at this time. */
   readonly createdAt?: string;
+  /**
+   * With min === max: the first bytes of the value of that version the writer read, through its
+   * write id (codec writeStamp). A store that still holds them holds that very value, and may
+   * write on that alone; otherwise the range decides, as without them.
+   */
+  readonly stamp?: string;
 }
 
 export interface ConditionalWrite {

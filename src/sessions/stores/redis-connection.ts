@@ -52,6 +52,8 @@ export interface KeyCommands {
     createdAt: string,
     maxValueBytes: number,
   ): Promise<[number, number]>;
+  /** See redis-scripts setIfStamp. */
+  setIfStamp(key: string, value: string, stamp: string, ttl: number): Promise<number>;
   /** See redis-scripts moveAside. */
   moveAside(
     key: string,

@@ -113,6 +113,26 @@ return {1, version}`,
   transformReply: (reply: unknown) => reply as [number, number],
 });
 
+/**
+ * The save of a session as it was read: KEYS[1] session; ARGV value, the first bytes of the value
+ * the writer read (through its write id: see codec writeStamp), ttl -> 1 written, 0 not decided
+ * here (the key holds something else: a newer version, the very value already, another type or
+ * nothing), for setIf to decide with its reasons. As cheap as a compare-and-set can be: one
+ * GETRANGE of those bytes, one comparison.
+ */
+export const setIfStamp = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+if redis.pcall('GETRANGE', KEYS[1], 0, #ARGV[2] - 1) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`,
+  parseCommand(parser: CommandParser, key: string, value: string, stamp: string, ttl: number) {
+    parser.pushKey(key);
+    parser.push(value, stamp, String(ttl));
+  },
+  transformReply: (reply: unknown) => reply as number,
+});
+
 /** Whether a string is UTF-8 by the same rules as Node's buffer.isUtf8 (no overlong forms, no
  * surrogates, nothing past U+10FFFF); ASCII runs are skipped with one find. */
 const IS_UTF8 = `

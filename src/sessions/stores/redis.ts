@@ -255,6 +255,17 @@ export class RedisSessionStore implements SessionStore {
     ttlSeconds: number,
     range: VersionRange,
   ): Promise<ConditionalWrite> {
+    // The value read is still there: one comparison decides (the common save). Anything else
+    // (a newer version, this very value, nothing) is decided by the script below, with reasons.
+    if (range.stamp !== undefined && range.min === range.max) {
+      const stamp = range.stamp;
+      const written = await this.#run(
+        'set',
+        () => this.connection.keys.setIfStamp(this.key(id), value, stamp, ttlSeconds),
+        (reply) => reply === 1,
+      );
+      if (written === 1) return { outcome: 'written', storedVersion: range.min };
+    }
     const [outcome, storedVersion = -1] = await this.#run(
       'set',
       () =>
