@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { operator } from '../src/texts/web.js';
 import { type ApiProcess, startApiProcess } from './support/api-process.js';
 import {
@@ -155,9 +155,13 @@ describe('the console in Chromium', browserTestOptions(), () => {
     const { page, watch } = await browser.open(`${api.base}/console#key=${KEY}`, DESKTOP);
     await page.getByLabel(operator.sessions.prefix).fill('page-');
     await page.getByRole('button', { name: operator.sessions.search }).click();
-    await until(async () => (await listedIds(page)).length === 25, 'a first page of 25');
+    // The table first lists every session, then the filtered ones: waits for the latter.
+    const filtered = async () => {
+      const listed = await listedIds(page);
+      return listed.length === 25 && listed.every((id) => id.startsWith('page-'));
+    };
+    await until(filtered, 'a first page of 25 sessions whose id starts with "page-"');
     const firstPage = await listedIds(page);
-    assert.ok(firstPage.every((id) => id.startsWith('page-')));
 
     await page.getByRole('button', { name: operator.sessions.next }).click();
     await until(async () => (await listedIds(page)).length === 2, 'a second page of 2');
@@ -173,6 +177,35 @@ describe('the console in Chromium', browserTestOptions(), () => {
     assert.deepEqual(await listedIds(page), firstPage);
     assertCleanPage(watch);
     await screenshot(page, 'console-paging');
+    await page.close();
+  });
+
+  it('never shows a listing that answers after a later one', async () => {
+    const { page, watch } = await browser.open(`${api.base}/console#key=${KEY}`, DESKTOP);
+    await until(async () => (await listedIds(page)).length > 2, 'the first listing');
+    // The next listing of every session is held back until the filtered one has been shown.
+    let held: Route | undefined;
+    await page.route(
+      (url) => url.pathname === '/api/v1/chat/sessions' && !url.searchParams.has('prefix'),
+      (route) => {
+        held = route;
+      },
+    );
+    await page.getByRole('button', { name: operator.sessions.refresh }).click();
+    await until(() => held !== undefined, 'the refresh to be sent');
+    await page.getByLabel(operator.sessions.prefix).fill('alpha-');
+    await page.getByRole('button', { name: operator.sessions.search }).click();
+    await waitForIds(page, ['alpha-1', 'alpha-2']);
+
+    const late = page.waitForResponse((response) => response.request() === held?.request());
+    await held?.continue();
+    await (await late).finished();
+    // Two frames after the late answer arrived: time for the page to have shown it, were it to.
+    await page.evaluate(
+      'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))',
+    );
+    assert.deepEqual((await listedIds(page)).sort(), ['alpha-1', 'alpha-2']);
+    assertCleanPage(watch);
     await page.close();
   });
 

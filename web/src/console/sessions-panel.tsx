@@ -1,6 +1,6 @@
 /** The sessions, a page at a time (the listing's cursor), filtered by state or id prefix, with
  * each one's TTL counting down; a row opens the session. */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { operator } from '../../../src/texts/web.js';
 import { AGENT_STATES } from '../chat/chat-api.js';
 import type { SessionPage } from './admin-api.js';
@@ -41,7 +41,10 @@ export function SessionsPanel({ client, onFailure }: SessionsPanelProps) {
   const now = useNow(1000);
 
   const cursor = cursors.at(-1) ?? null;
+  /** The latest listing asked for: an earlier one that answers late is not shown over it. */
+  const latest = useRef(0);
   const load = useCallback(async () => {
+    const request = ++latest.current;
     setLoading(true);
     const outcome = await client.sessions({
       limit: PAGE_SIZE,
@@ -49,6 +52,7 @@ export function SessionsPanel({ client, onFailure }: SessionsPanelProps) {
       state: filter.state,
       prefix: filter.prefix,
     });
+    if (request !== latest.current) return;
     setLoading(false);
     if (outcome.ok) {
       setLoaded({ page: outcome.value, readAt: Date.now() });
