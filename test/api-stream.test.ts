@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { UpstreamError } from '../src/agent/llm/errors.js';
 import type { Responder, SolutionReply } from '../src/agent/types.js';
 import { injectClient } from './support/chat.js';
-import { testResponder } from './support/fixtures.js';
+import { pausedResponder, testResponder } from './support/fixtures.js';
 import { testApi } from './support/test-api.js';
 import { until } from './support/until.js';
 
@@ -118,21 +118,7 @@ describe('the streamed chat route', () => {
   });
 
   it('saves the turn when the client goes away mid-stream', async () => {
-    const inner = await testResponder();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const slow: Responder = {
-      name: 'ollama',
-      async solve(request, options): Promise<SolutionReply> {
-        const reply = await inner.solve(request);
-        options?.onDelta?.(reply.text.slice(0, 10), { needsDetails: reply.needsDetails });
-        await held;
-        options?.onDelta?.(reply.text.slice(10), { needsDetails: reply.needsDetails });
-        return reply;
-      },
-    };
+    const { responder: slow, release } = await pausedResponder();
     const { app, store } = await testApi({}, slow);
     await app.listen({ host: '127.0.0.1', port: 0 });
     try {

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { UpstreamError } from '../src/agent/llm/errors.js';
 import type { Responder, SolutionReply } from '../src/agent/types.js';
-import { testResponder } from './support/fixtures.js';
+import { pausedResponder, testResponder } from './support/fixtures.js';
 import { testApi } from './support/test-api.js';
 import { until } from './support/until.js';
 
@@ -175,21 +175,7 @@ describe('a streamed completion on the wire', () => {
   });
 
   it('saves the turn when the client goes away mid-stream', async () => {
-    const inner = await testResponder();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const slow: Responder = {
-      name: 'ollama',
-      async solve(request, options): Promise<SolutionReply> {
-        const reply = await inner.solve(request);
-        options?.onDelta?.(reply.text.slice(0, 10), { needsDetails: reply.needsDetails });
-        await held;
-        options?.onDelta?.(reply.text.slice(10), { needsDetails: reply.needsDetails });
-        return reply;
-      },
-    };
+    const { responder: slow, release } = await pausedResponder();
     const api = await served(slow);
     try {
       const stream = await api.client.chat.completions.create({

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { OfflineResponder } from '../../src/agent/offline-responder.js';
+import type { Responder, SolutionReply } from '../../src/agent/types.js';
 import { type AppOptions, createApp } from '../../src/app.js';
 import { type Config, ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -33,6 +34,29 @@ let responder: Promise<OfflineResponder> | undefined;
 export function testResponder(): Promise<OfflineResponder> {
   responder ??= OfflineResponder.fromDirectory();
   return responder;
+}
+
+/**
+ * A model that streams the first 10 characters of the offline reply, then waits for release()
+ * before the rest: a stream held open mid-reply.
+ */
+export async function pausedResponder(): Promise<{ responder: Responder; release: () => void }> {
+  const inner = await testResponder();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const responder: Responder = {
+    name: 'ollama',
+    async solve(request, options): Promise<SolutionReply> {
+      const reply = await inner.solve(request);
+      options?.onDelta?.(reply.text.slice(0, 10), { needsDetails: reply.needsDetails });
+      await held;
+      options?.onDelta?.(reply.text.slice(10), { needsDetails: reply.needsDetails });
+      return reply;
+    },
+  };
+  return { responder, release: () => release() };
 }
 
 export interface CapturedLogs {
