@@ -1,11 +1,20 @@
 /** Latency sampling shared by the benchmarks, and the garbage collector's pauses met meanwhile. */
-import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
+import {
+  constants,
+  type PerformanceEntry,
+  PerformanceObserver,
+  performance,
+} from 'node:perf_hooks';
 
 export type Timed = () => Promise<unknown>;
 
 export interface Stat {
   p50: number;
   p99: number;
+  /** Samples during which the garbage collector paused the process (any kind of pause). */
+  gcHit: number;
+  /** Samples counted. */
+  samples: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -23,6 +32,9 @@ export async function measure<T extends Timed[]>(
   operations: [...T],
 ): Promise<{ [K in keyof T]: Stat }> {
   const times: number[][] = operations.map(() => []);
+  // Where each counted sample started and ended (performance.now), to find the GC pauses in it.
+  const windows: number[][] = operations.map(() => []);
+  const gc = watchGc();
   const order = operations.map((_, k) => k);
   let seed = 12345;
   const random = (below: number) => {
@@ -35,16 +47,38 @@ export async function measure<T extends Timed[]>(
       [order[j], order[other]] = [order[other] as number, order[j] as number];
     }
     for (const k of order) {
-      const start = process.hrtime.bigint();
+      const start = performance.now();
       await (operations[k] as Timed)();
-      const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-      if (i >= samples / 10) times[k]?.push(elapsed);
+      const end = performance.now();
+      if (i >= samples / 10) {
+        times[k]?.push(end - start);
+        windows[k]?.push(start, end);
+      }
     }
   }
-  return times.map((t) => {
+  const pauses = (await gc.stop()).spans;
+  return times.map((t, k) => {
     const sorted = t.sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    return {
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      gcHit: countOverlaps(windows[k] ?? [], pauses),
+      samples: sorted.length,
+    };
   }) as { [K in keyof T]: Stat };
+}
+
+/** How many of the windows (start, end pairs, in order) overlap one of the spans (in order). */
+function countOverlaps(windows: number[], spans: number[]): number {
+  let found = 0;
+  let s = 0;
+  for (let w = 0; w < windows.length; w += 2) {
+    const start = windows[w] as number;
+    const end = windows[w + 1] as number;
+    while (s < spans.length && (spans[s + 1] as number) <= start) s += 2;
+    if (s < spans.length && (spans[s] as number) < end) found++;
+  }
+  return found;
 }
 
 /** Pauses of the garbage collector: young generation (scavenges) and the rest. */
@@ -56,11 +90,20 @@ export interface GcPauses {
   othersMs: number;
   /** The longest single pause. */
   maxMs: number;
+  /** Every pause's start and end (performance.now), in order. */
+  spans: number[];
 }
 
 /** Starts recording GC pauses; stop() returns what was recorded since. */
 export function watchGc(): { stop(): Promise<GcPauses> } {
-  const pauses: GcPauses = { scavenges: 0, scavengeMs: 0, others: 0, othersMs: 0, maxMs: 0 };
+  const pauses: GcPauses = {
+    scavenges: 0,
+    scavengeMs: 0,
+    others: 0,
+    othersMs: 0,
+    maxMs: 0,
+    spans: [],
+  };
   const add = (entries: PerformanceEntry[]) => {
     for (const entry of entries) {
       const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
@@ -72,6 +115,7 @@ export function watchGc(): { stop(): Promise<GcPauses> } {
         pauses.othersMs += entry.duration;
       }
       pauses.maxMs = Math.max(pauses.maxMs, entry.duration);
+      pauses.spans.push(entry.startTime, entry.startTime + entry.duration);
     }
   };
   const observer = new PerformanceObserver((list) => add(list.getEntries()));

@@ -4,6 +4,7 @@
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from './config.js';
+import { isoTime } from './iso-time.js';
 
 export type { Logger } from 'pino';
 
@@ -29,7 +30,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       messageKey: 'message',
       base: undefined,
-      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      timestamp: () => `,"timestamp":"${isoTime()}"`,
       formatters: { level: (label) => ({ level: LEVEL_NAMES[label] ?? label.toUpperCase() }) },
       // Second line of defence: call sites log redacted URLs and never a password field.
       redact: {

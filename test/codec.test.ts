@@ -286,10 +286,12 @@ describe('writeStamp', () => {
       }).encryptionKeys,
     );
     for (const options of [limits, { ...limits, cipher }]) {
-      const first = encodeSession('s', record(), options).json;
+      const encoded = encodeSession('s', record(), options);
+      const first = encoded.json;
       const second = encodeSession('s', record(), options).json;
       const stamp = writeStamp(first);
       assert.ok(stamp !== undefined && first.startsWith(stamp));
+      assert.equal(encoded.stamp, stamp, 'encodeSession tells the stamp of what it wrote');
       assert.match(stamp, /^\{"schema_version":1,"version":7,.*,"write_id":"[0-9a-f-]{36}"$/);
       assert.ok(stamp.length < HEAD_BYTES);
       assert.notEqual(writeStamp(second), stamp, 'a new write id in every encoding');

@@ -10,6 +10,7 @@
  * resolved | max_attempts --(description)--> a new problem
  */
 
+import { isoTime } from '../iso-time.js';
 import { turnReplies } from '../texts/agent.js';
 import { classifyFeedback } from './feedback.js';
 import { UpstreamError } from './llm/errors.js';
@@ -149,7 +150,7 @@ export class RepairAgent {
       }
       throw error;
     }
-    const at = this.#now().toISOString();
+    const at = isoTime(this.#now());
     this.#state = turn.state;
     this.#currentAttempt = turn.currentAttempt;
     this.#problem = turn.problem;

@@ -121,12 +121,13 @@ function headJson(head: SessionHead & { write_id?: string | undefined }): string
   return JSON.stringify(head, STORED_HEAD_FIELDS);
 }
 
-/** Serializes a record, trimming history oldest-first; throws SessionTooLargeError past maxBytes. */
+/** Serializes a record, trimming history oldest-first; throws SessionTooLargeError past maxBytes.
+ * `stamp`: the value's writeStamp (read from the head alone, before the history is joined). */
 export function encodeSession(
   sessionId: string,
   record: SessionRecordInput,
   limits: EncodeLimits,
-): { json: string; record: SessionRecord } {
+): { json: string; record: SessionRecord; stamp: string | undefined } {
   const history = record.conversation_history;
   const kept =
     history.length > limits.maxHistoryMessages
@@ -184,7 +185,8 @@ export function encodeSession(
     const bytes = Buffer.byteLength(json);
     if (bytes > limits.maxBytes) throw new SessionTooLargeError(sessionId, bytes, limits.maxBytes);
   }
-  return { json, record: canonical };
+  // Both forms start with `fields` up to the problem, and the write id comes before it.
+  return { json, record: canonical, stamp: writeStamp(fields) };
 }
 
 function describeIssues(error: z.ZodError): string {

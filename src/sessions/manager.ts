@@ -20,10 +20,11 @@ import type {
   TurnResult,
 } from '../agent/types.js';
 import type { Config } from '../config.js';
+import { isoTime } from '../iso-time.js';
 import { componentLogger, type Logger } from '../logger.js';
 import { mayAccess, newSessionToken, type SessionAccess, tokenSha256 } from './access.js';
 import { cipherFor, type SessionCipher } from './cipher.js';
-import { SCHEMA_VERSION, type SessionRecord, writeStamp } from './codec.js';
+import { SCHEMA_VERSION, type SessionRecord } from './codec.js';
 import {
   SessionAccessDeniedError,
   SessionConflictError,
@@ -558,8 +559,8 @@ export class SessionManager extends EventEmitter {
   ): Promise<void> {
     const expected = previous?.version ?? 0;
     const snapshot = agent.snapshot();
-    const now = this.#now().toISOString();
-    const { json, record } = this.#records.encode(sessionId, {
+    const now = isoTime(this.#now());
+    const { json, record, stamp } = this.#records.encode(sessionId, {
       schema_version: SCHEMA_VERSION,
       version: expected + 1,
       state: snapshot.state,
@@ -581,7 +582,7 @@ export class SessionManager extends EventEmitter {
       createdAt: previous?.createdAt || undefined,
       stamp: previous?.stamp,
     });
-    this.#provenanceOf.set(agent, this.#provenance(sessionId, record, writeStamp(json)));
+    this.#provenanceOf.set(agent, this.#provenance(sessionId, record, stamp));
     if (expected === 0) {
       this.#logger.info(
         {

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isoTime } from '../../iso-time.js';
 import { SessionAccessDeniedError, SessionNotFoundError } from '../../sessions/errors.js';
 import type { TurnOutcome } from '../../sessions/manager.js';
 import { replies, validation } from '../../texts/api.js';
@@ -116,7 +117,7 @@ export function chatBody(outcome: TurnOutcome): z.input<typeof chatResponse> {
       web_search: result.webSearch,
       relevance_score: result.relevanceScore,
     },
-    timestamp: new Date().toISOString(),
+    timestamp: isoTime(),
     ...(outcome.token !== undefined && { session_token: outcome.token }),
   };
 }
