@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AgentState } from '../src/agent/types.js';
 import { encodeSession } from '../src/sessions/codec.js';
+import { quarantineKey } from '../src/sessions/stores/redis-keys.js';
 import { ERRORS, IMPORT_PROBLEMS, REPORTS } from '../src/texts/cli.js';
 import { startApiProcess } from './support/api-process.js';
 import { openManager, testConfig, testResponder } from './support/fixtures.js';
@@ -147,6 +148,7 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
       labels.maxmemory,
       labels.evictedKeys,
       labels.hitRatio,
+      labels.quarantined,
     ]) {
       assert.match(stats.stdout, new RegExp(`^\\s*${label} +\\S`, 'm'), label);
     }
@@ -238,12 +240,15 @@ describe('cql-agent sessions (built binary)', redisTestOptions(), () => {
     );
     await redis.raw.set('cql:session:garbage', 'not json');
     await redis.raw.hSet('cql:session:hash', 'field', 'value');
+    // Moved aside earlier: not a session, but told apart.
+    await redis.raw.set(quarantineKey('cql:session:', 'old'), 'not json');
     const stats = await run(['sessions', 'stats']);
     assert.equal(stats.code, 0, stats.stderr);
     assert.match(stats.stdout, /^sessões +6$/m);
     assert.match(stats.stdout, /^ {2}waiting_feedback +3$/m);
     assert.match(stats.stdout, /^ {2}resolved +2$/m);
     assert.match(stats.stdout, /^ {2}max_attempts +1$/m);
+    assert.match(stats.stdout, /^em quarentena +1$/m);
     await run(['sessions', 'purge', '--yes']);
   });
 

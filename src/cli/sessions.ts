@@ -257,6 +257,10 @@ export function registerSessionCommands(program: Command): void {
     .description(HELP.stats)
     .action(() =>
       withStore(async ({ store, cipher }) => {
+        // Asked first: the hit ratio is the service's, before this command's own reads, and the
+        // scan for quarantined values runs while the sessions are counted.
+        const status = store.status();
+        status.catch(() => {});
         // Progress against the keys in Redis (known at once with DBSIZE; some may not be
         // sessions), ending at the count of keys examined.
         const bar = process.stderr.isTTY ? progress((await store.keyCount()) ?? 0) : undefined;
@@ -273,26 +277,27 @@ export function registerSessionCommands(program: Command): void {
           bar.update(examined);
           bar.stop();
         }
-        const status = await store.status();
+        const redis = await status;
         const byState = counts.byState;
         const mib = (bytes = 0) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-        const lookups = (status.keyspaceHits ?? 0) + (status.keyspaceMisses ?? 0);
+        const lookups = (redis.keyspaceHits ?? 0) + (redis.keyspaceMisses ?? 0);
         const label = REPORTS.stats;
         const row = (name: string, value: string | number) => `${name.padEnd(18)}${value}`;
         const lines = [
           row(label.backend, 'redis'),
           row(label.sessions, counts.total),
           ...[...byState].sort().map(([state, n]) => `  ${row(state, n)}`),
-          row(label.usedMemory, mib(status.usedMemoryBytes)),
+          row(label.usedMemory, mib(redis.usedMemoryBytes)),
           row(
             label.maxmemory,
-            `${status.maxmemoryBytes ? mib(status.maxmemoryBytes) : label.noLimit} (${status.maxmemoryPolicy ?? '?'})`,
+            `${redis.maxmemoryBytes ? mib(redis.maxmemoryBytes) : label.noLimit} (${redis.maxmemoryPolicy ?? '?'})`,
           ),
-          row(label.evictedKeys, status.evictedKeys ?? 0),
+          row(label.evictedKeys, redis.evictedKeys ?? 0),
           row(
             label.hitRatio,
-            lookups === 0 ? '-' : `${(((status.keyspaceHits ?? 0) / lookups) * 100).toFixed(1)}%`,
+            lookups === 0 ? '-' : `${(((redis.keyspaceHits ?? 0) / lookups) * 100).toFixed(1)}%`,
           ),
+          row(label.quarantined, redis.quarantined ?? '-'),
         ];
         for (const line of lines) await writeLine(process.stdout, line);
       }),

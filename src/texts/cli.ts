@@ -199,6 +199,7 @@ export const REPORTS = {
     noLimit: 'sem limite',
     evictedKeys: 'chaves despejadas',
     hitRatio: 'taxa de acertos',
+    quarantined: 'em quarentena',
   },
   progress: '{bar} {value}/{total} sessões',
   exported: (n: number, unreadable: string[]) =>
