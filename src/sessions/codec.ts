@@ -169,14 +169,16 @@ export function encodeSession(
     topic: canonical.topic,
     problem: canonical.problem,
   });
-  let json = `${fields.slice(0, -1)},"conversation_history":${historyJson(kept)}}`;
+  const historyText = historyJson(kept);
+  let json = `${fields.slice(0, -1)},"conversation_history":${historyText}}`;
   if (limits.cipher) {
-    // Split into the head and the body at the first key after the head. A quote inside a JSON
-    // string is always escaped, so `,"problem":` can only be that key.
-    const at = json.indexOf(',"problem":');
+    // Split into the head and the body at the first key after the head, found in `fields` (no
+    // copy of the history is made for it). A quote inside a JSON string is always escaped, so
+    // `,"problem":` can only be that key.
+    const at = fields.indexOf(',"problem":');
     if (at === -1) throw new TypeError(`session ${sessionId}: record without a problem field`);
-    const headFields = json.slice(0, at);
-    const body = `{${json.slice(at + 1)}`;
+    const headFields = fields.slice(0, at);
+    const body = `{${fields.slice(at + 1, -1)},"conversation_history":${historyText}}`;
     const sealed = sealedJson(limits.cipher.seal(sessionId, `${headFields}}`, body));
     json = `${headFields},"sealed":${sealed}}`;
   }
