@@ -102,7 +102,8 @@ export class Metrics {
       return <T>(run: () => Promise<T>): Promise<T> =>
         run().then(
           (result) => {
-            byBackend.set(store.name, (byBackend.get(store.name) ?? 0) + 1);
+            const backend = store.name;
+            byBackend.set(backend, (byBackend.get(backend) ?? 0) + 1);
             return result;
           },
           (error: { code?: string }) => {
